@@ -1,0 +1,195 @@
+"""The `ledger` command: serve the API, load demo data, import commands, export and restore."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from api.importer import ImportReport, import_lines
+from api.settings import Settings, get_settings
+from ledger.commands import Ledger
+from ledger.errors import LedgerError
+from ledger.exchange import FORMATS, export_lines, read_export
+
+app = typer.Typer(
+    help="The Commitment Ledger: an event-sourced record of treaty commitments, reports and "
+    "compliance allegations. The store is chosen by LEDGER_DATABASE_URL "
+    "(default sqlite:///./var/ledger.db).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def open_ledger(settings: Settings | None = None) -> Iterator[Ledger]:
+    """The ledger for the configured store; its refusals become one line and exit code 1."""
+    settings = settings or get_settings()
+    try:
+        ledger = Ledger(settings.database_url)
+    except LedgerError as error:
+        raise fail(str(error)) from None
+    except Exception as error:  # the store could not be opened: say so in one line
+        raise fail(f"cannot open the store {settings.database_url}: {error}") from None
+    try:
+        yield ledger
+    except LedgerError as error:
+        raise fail(str(error)) from None
+    finally:
+        ledger.close()
+
+
+def progress(description: str) -> Progress:
+    """A progress bar on a terminal, silence in pipes."""
+    return Progress(
+        TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        disable=not sys.stderr.isatty(), transient=True,
+    )
+
+
+def count_lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(1 for _ in handle)
+
+
+def run_import(ledger: Ledger, path: Path, recorded_by: str) -> ImportReport:
+    total = count_lines(path)
+    with progress(f"importing {path.name}") as bar, path.open("rb") as handle:
+        task = bar.add_task("import", total=total)
+        return import_lines(
+            ledger, handle, recorded_by, on_line=lambda n: bar.update(task, completed=n)
+        )
+
+
+def print_report(report: ImportReport, label: str) -> None:
+    for error in report.errors:
+        typer.echo(f"{label}: {error}", err=True)
+    typer.echo(
+        f"{label}: {report.recorded} recorded, {report.skipped} already recorded, "
+        f"{len(report.errors)} refused",
+        err=True,
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on [LEDGER_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on [LEDGER_PORT]")] = None,
+) -> None:
+    """Serve the HTTP API."""
+    import uvicorn
+
+    from api.main import create_app
+
+    settings = get_settings()
+    host, port = host or settings.host, port or settings.port
+    typer.echo(f"Commitment Ledger on http://{host}:{port} (store: {settings.database_url})")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def demo(
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="do nothing (exit 0) when the store holds events")
+    ] = False,
+) -> None:
+    """Load the demo data built from the seed documents into an empty store."""
+    with open_ledger() as ledger:
+        if not ledger.is_empty():
+            if if_empty:
+                typer.echo("demo: the store already holds events; nothing loaded", err=True)
+                return
+            raise fail("the store is not empty; demo data loads only into an empty store")
+        files = sorted(
+            (f for f in resources.files("ledger.demo").iterdir() if f.name.endswith(".ndjson")),
+            key=lambda f: f.name,
+        )
+        failed = False
+        for file in files:
+            with resources.as_file(file) as path:
+                report = run_import(ledger, path, recorded_by="demo")
+            print_report(report, file.name)
+            failed = failed or not report.ok
+        if failed:
+            raise typer.Exit(1)
+
+
+@app.command(name="import")
+def import_(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="NDJSON command file")],
+    recorded_by: Annotated[
+        str, typer.Option(help="principal recorded on each event")
+    ] = f"cli:{getpass.getuser()}",
+) -> None:
+    """Record each valid command line of FILE (docs/commands.md); skip lines already recorded.
+
+    Bad lines are named with their reason and record nothing; the exit code is 1 if any line
+    was bad.
+    """
+    with open_ledger() as ledger:
+        report = run_import(ledger, file, recorded_by)
+    print_report(report, file.name)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    format: Annotated[str, typer.Option(help=f"one of: {', '.join(FORMATS)}")] = "ndjson",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="file to write (default: stdout)")
+    ] = None,
+) -> None:
+    """Write the whole event log in order, one event per line."""
+    if format not in FORMATS:
+        raise fail(f"unknown format {format!r}; use one of {', '.join(FORMATS)}", 2)
+    with open_ledger() as ledger:
+        sink = output.open("wb") if output else sys.stdout.buffer
+        try:
+            for line in export_lines(ledger.read_all(), format):
+                sink.write(line)
+        finally:
+            if output:
+                sink.close()
+            else:
+                sink.flush()
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="an export file")],
+) -> None:
+    """Append an export (either format) into an empty store, exactly as exported."""
+    with file.open("rb") as handle:
+        try:
+            for _ in read_export(handle):
+                pass  # check every line before writing any
+        except LedgerError as error:
+            raise fail(f"{file.name}: {error}; nothing restored") from None
+    with open_ledger() as ledger:
+        if not ledger.is_empty():
+            raise fail("the store is not empty; restore appends only into an empty store")
+        total = count_lines(file)
+        with progress(f"restoring {file.name}") as bar, file.open("rb") as handle:
+            task = bar.add_task("restore", total=total)
+
+            def tracked() -> Iterator:
+                for number, event in enumerate(read_export(handle), start=1):
+                    bar.update(task, completed=number)
+                    yield event
+
+            count = ledger.restore(tracked())
+    typer.echo(f"restored {count} events", err=True)

@@ -1,0 +1,373 @@
+"""Shapes of commands: lengths, formats, enums, country and currency codes (meaning is checked by
+the aggregates). One model per command's `data`, and the NDJSON line that carries it."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Union
+from uuid import uuid4
+
+import pycountry
+from pydantic import (
+    AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, create_model,
+    model_validator,
+)
+
+# -- reusable field types ------------------------------------------------------------------
+
+
+def _check_party_code(code: str) -> str:
+    if len(code) == 3 and code.isalpha() and pycountry.countries.get(alpha_3=code) is None:
+        raise ValueError(f"{code} is not an ISO 3166-1 alpha-3 country code")
+    return code
+
+
+def _check_currency(code: str) -> str:
+    if pycountry.currencies.get(alpha_3=code) is None:
+        raise ValueError(f"{code} is not an ISO 4217 currency code")
+    return code
+
+
+def _check_period(value: str) -> str:
+    start, _, end = value.partition("/")
+    first = date.fromisoformat(start)
+    if end and date.fromisoformat(end) < first:
+        raise ValueError("the range ends before it starts")
+    return value
+
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=5000)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,19}$")]
+PartyCode = Annotated[Code, AfterValidator(_check_party_code)]
+CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_check_currency)]
+EntityId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,100}$")]
+Provision = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,19}:[A-Za-z0-9.()-]{1,20}$")]
+ReportId = Annotated[str, StringConstraints(min_length=5, max_length=200, pattern=r"^[A-Za-z0-9._-]+$")]
+EntityPath = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(parties|instruments|commitments|fundings|obligations|reports|allegations)/[A-Za-z0-9._-]{1,200}$"
+    ),
+]
+Day = date
+Amount = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=4)]
+Quantities = dict[Annotated[str, StringConstraints(min_length=1, max_length=100)], int | float]
+EffectiveOn = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}(/\d{4}-\d{2}-\d{2})?$"),
+    AfterValidator(_check_period),
+]
+
+Strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Source(BaseModel):
+    model_config = Strict
+    title: ShortText
+    document: ShortText | None = None
+    paragraph: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S{1,2000}$")] | None = None
+    retrieved_on: Day | None = None
+
+
+# -- command data --------------------------------------------------------------------------
+
+
+class Data(BaseModel):
+    model_config = Strict
+
+
+class RegisterParty(Data):
+    code: PartyCode
+    name: ShortText
+    kind: Literal["state", "organisation"]
+
+    @model_validator(mode="after")
+    def _code_fits_kind(self) -> RegisterParty:
+        if self.kind == "state" and pycountry.countries.get(alpha_3=self.code) is None:
+            raise ValueError(f"a state's code must be ISO 3166-1 alpha-3; {self.code} is not")
+        if self.kind == "organisation" and pycountry.countries.get(alpha_3=self.code) is not None:
+            raise ValueError(f"{self.code} is a country code; give the organisation its own code")
+        return self
+
+
+class ChangeTreatyStatus(Data):
+    party: PartyCode
+    instrument: Code
+    status: Literal["signed", "ratified", "acceded", "entered_into_force", "withdrew"]
+    on: Day
+
+
+class RegisterInstrument(Data):
+    code: Code
+    title: ShortText
+    kind: Literal["treaty", "action_plan"]
+    parent: Code | None = None
+    adopted_on: Day | None = None
+
+
+class AddProvision(Data):
+    instrument: Code
+    number: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9.()-]{1,20}$")]
+    kind: Literal["article", "action"]
+    title: ShortText
+    text: Text | None = None
+    area: ShortText | None = None
+
+
+class PledgeCommitment(Data):
+    id: EntityId | None = None
+    party: PartyCode
+    provisions: Annotated[list[Provision], Field(min_length=1, max_length=50)]
+    text: Text
+    target: Text | None = None
+    due_on: Day
+
+
+class ReportProgress(Data):
+    commitment: EntityId
+    status: Literal["in_progress", "stalled"]
+    quantities: Quantities | None = None
+    summary: Text | None = None
+
+
+class ExtendDueDate(Data):
+    commitment: EntityId
+    due_on: Day
+    reason: Text
+
+
+class AssessCommitment(Data):
+    commitment: EntityId
+    outcome: Literal["kept", "partially_kept", "broken"]
+    assessor: Literal["self", "independent"]
+    assessed_by: ShortText
+
+
+class WithdrawCommitment(Data):
+    commitment: EntityId
+    reason: Text
+
+
+class PledgeFunding(Data):
+    id: EntityId | None = None
+    donor: PartyCode
+    recipient: PartyCode | None = None
+    amount: Amount
+    currency: CurrencyCode
+    purpose: Text | None = None
+    period: ShortText | None = None
+    provisions: Annotated[list[Provision], Field(max_length=50)] | None = None
+
+
+class DisburseFunding(Data):
+    funding: EntityId
+    amount: Amount
+    currency: CurrencyCode
+
+
+class DeclareObligation(Data):
+    id: EntityId | None = None
+    party: PartyCode
+    provision: Provision
+    kind: Literal[
+        "stockpile_destruction", "clearance", "victim_assistance", "retention", "legislation",
+        "other",
+    ]
+    description: Text
+    quantities: Quantities | None = None
+    deadline: Day
+
+
+class ReportObligationProgress(Data):
+    obligation: EntityId
+    quantities: Quantities | None = None
+    summary: Text
+
+
+class RequestExtension(Data):
+    obligation: EntityId
+    requested_deadline: Day
+    reason: Text
+
+
+class GrantExtension(Data):
+    obligation: EntityId
+    deadline: Day
+
+
+class RefuseExtension(Data):
+    obligation: EntityId
+    reason: Text
+
+
+class DeclareCompletion(Data):
+    obligation: EntityId
+
+
+ReportKind = Literal["initial", "annual", "voluntary", "progress", "statement", "extension_request"]
+Period = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,40}$")]
+
+
+class ScheduleReport(Data):
+    party: PartyCode
+    instrument: Code
+    kind: ReportKind
+    period: Period
+    due_on: Day
+
+
+class SubmitReport(Data):
+    party: PartyCode
+    instrument: Code
+    kind: ReportKind
+    period: Period
+    received_on: Day
+    document: ShortText | None = None
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S{1,2000}$")] | None = None
+    covers: Annotated[list[Provision], Field(max_length=100)] | None = None
+    summary: Text | None = None
+
+
+class AmendReport(Data):
+    report: ReportId
+    received_on: Day
+    document: ShortText | None = None
+    summary: Text
+
+
+class FileAllegation(Data):
+    id: EntityId | None = None
+    against: PartyCode
+    provision: Provision
+    filed_by: ShortText
+    place: ShortText | None = None
+    occurred_on: Day | None = None
+    summary: Text
+    evidence: Text | None = None
+
+
+class AllegationStep(Data):
+    allegation: EntityId
+    summary: Text
+
+
+class OpenReview(Data):
+    allegation: EntityId
+    summary: Text | None = None
+
+
+class IssueFinding(Data):
+    allegation: EntityId
+    finding: Text
+    issued_by: ShortText
+
+
+class ResolveAllegation(Data):
+    allegation: EntityId
+    outcome: Literal["not_credible", "unfounded", "confirmed", "remedied"]
+    recommendation: Text | None = None
+
+
+class ReopenAllegation(Data):
+    allegation: EntityId
+    reason: Text
+
+
+class CorrectEntry(Data):
+    entity: EntityPath
+    event: Annotated[str, StringConstraints(pattern=r"^[0-9a-f-]{36}$")]
+    fields: Annotated[dict[Annotated[str, StringConstraints(max_length=100)], Any], Field(min_length=1, max_length=50)]
+    reason: Text
+
+
+class RetractEntry(Data):
+    entity: EntityPath
+    event: Annotated[str, StringConstraints(pattern=r"^[0-9a-f-]{36}$")]
+    reason: Text
+
+
+COMMANDS: dict[str, type[Data]] = {
+    "register_party": RegisterParty,
+    "change_treaty_status": ChangeTreatyStatus,
+    "register_instrument": RegisterInstrument,
+    "add_provision": AddProvision,
+    "pledge_commitment": PledgeCommitment,
+    "report_progress": ReportProgress,
+    "extend_due_date": ExtendDueDate,
+    "assess_commitment": AssessCommitment,
+    "withdraw_commitment": WithdrawCommitment,
+    "pledge_funding": PledgeFunding,
+    "disburse_funding": DisburseFunding,
+    "declare_obligation": DeclareObligation,
+    "report_obligation_progress": ReportObligationProgress,
+    "request_extension": RequestExtension,
+    "grant_extension": GrantExtension,
+    "refuse_extension": RefuseExtension,
+    "declare_completion": DeclareCompletion,
+    "schedule_report": ScheduleReport,
+    "submit_report": SubmitReport,
+    "amend_report": AmendReport,
+    "file_allegation": FileAllegation,
+    "open_review": OpenReview,
+    "request_clarification": AllegationStep,
+    "receive_response": AllegationStep,
+    "open_investigation": AllegationStep,
+    "issue_finding": IssueFinding,
+    "resolve_allegation": ResolveAllegation,
+    "reopen_allegation": ReopenAllegation,
+    "correct_entry": CorrectEntry,
+    "retract_entry": RetractEntry,
+}
+
+IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
+
+
+class Envelope(BaseModel):
+    """What every command line carries besides its data."""
+
+    model_config = Strict
+    key: IdempotencyKey
+    effective_on: EffectiveOn | None = None
+    sources: Annotated[list[Source], Field(max_length=20)] = []
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+def _line_model(name: str, data_model: type[Data]) -> type[BaseModel]:
+    model_name = "".join(part.title() for part in name.split("_")) + "Line"
+    return create_model(
+        model_name, __base__=Envelope, command=(Literal[name], ...), data=(data_model, ...)
+    )
+
+
+CommandLine = TypeAdapter(
+    Annotated[
+        Union[tuple(_line_model(name, model) for name, model in COMMANDS.items())],  # noqa: UP007
+        Field(discriminator="command"),
+    ]
+)
+
+
+def entity_id_for(key: str | None) -> str:
+    """An id for a created entity the recorder did not name: stable for a given idempotency key."""
+    if key is None:
+        return uuid4().hex[:16]
+    return "k" + hashlib.sha256(key.encode()).hexdigest()[:15]
+
+
+def creation_id(data: dict[str, Any], key: str | None) -> dict[str, Any]:
+    """Fill in `id` of a creating command when it was left out."""
+    if "id" in data and data["id"] is None:
+        return {**data, "id": entity_id_for(key)}
+    return data
+
+
+def command_schema() -> dict[str, Any]:
+    """The JSON Schema of one NDJSON command line (written to docs/commands.schema.json)."""
+    schema = CommandLine.json_schema()
+    schema["title"] = "Commitment Ledger command (one NDJSON line)"
+    return schema
+

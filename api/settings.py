@@ -1,0 +1,26 @@
+"""All configuration, read from the environment (prefix `LEDGER_`) or a `.env` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEDGER_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./var/ledger.db",
+        description="sqlite:///path/to/file.db (embedded) or postgresql://user:pass@host:port/db",
+    )
+    host: str = Field(default="127.0.0.1", description="address `ledger serve` listens on")
+    port: int = Field(default=8000, ge=1, le=65535, description="port `ledger serve` listens on")
+    environment: Literal["development", "production"] = "development"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

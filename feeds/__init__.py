@@ -1,0 +1,1 @@
+"""Atom, RSS and JSON Feed builders over the change log (see docs/architecture.md)."""

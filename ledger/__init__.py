@@ -1,0 +1,1 @@
+"""The ledger's write side: aggregates, events, rules and the `Ledger` application."""

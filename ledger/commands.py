@@ -1,0 +1,472 @@
+"""The `Ledger` application: one public method per use case, each recorded atomically."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Notification, PersistenceError, StoredEvent
+
+from ledger import errors
+from ledger.allegations import Allegation
+from ledger.commitments import Commitment
+from ledger.entity import Entity, Provenance, aggregate_id, provenance
+from ledger.funding import Funding
+from ledger.instruments import Instrument
+from ledger.obligations import Obligation
+from ledger.parties import Party
+from ledger.receipts import Receipt
+from ledger.reports import Report, report_ref
+from ledger.storage import (
+    EventStateTranscoder, canonical_json, persistence_env, refuse_changes_to_events,
+)
+
+E = TypeVar("E", bound=Entity)
+
+ENTITY_CLASSES: dict[str, type[Entity]] = {
+    cls.kind: cls
+    for cls in (Party, Instrument, Commitment, Funding, Obligation, Report, Allegation)
+}
+NOT_FOUND: dict[str, type[errors.NotFound]] = {
+    "parties": errors.PartyNotFound,
+    "instruments": errors.InstrumentNotFound,
+    "commitments": errors.CommitmentNotFound,
+    "fundings": errors.FundingNotFound,
+    "obligations": errors.ObligationNotFound,
+    "reports": errors.ReportNotFound,
+    "allegations": errors.AllegationNotFound,
+}
+#: how often a command is retried when a concurrent writer got to its entity first
+WRITE_ATTEMPTS = 3
+
+
+@dataclass
+class Outcome:
+    """What a command did: the entity it concerns, the events recorded, and whether it was a
+    retry of a command already recorded under the same idempotency key."""
+
+    command: str
+    result: str
+    events: list[str] = field(default_factory=list)
+    replayed: bool = False
+
+
+@dataclass
+class _Run:
+    command: str
+    key: str | None
+    digest: str
+    expected: tuple[str, int] | None
+    outcome: Outcome | None = None
+
+
+_run: ContextVar[_Run | None] = ContextVar("ledger_run", default=None)
+
+
+def command_digest(command: str, data: dict[str, Any], prov: Provenance) -> str:
+    """SHA-256 of what a command asks for, to tell a true retry from a reused key."""
+    body = {
+        "command": command, "data": data, "effective_on": prov.effective_on,
+        "sources": list(prov.sources), "note": prov.note,
+    }
+    return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+class Ledger(Application):
+    """Commands in, immutable events out. Queries of current state live in `projections`."""
+
+    name = "Ledger"
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__(env=persistence_env(database_url))
+        refuse_changes_to_events(self.recorder)
+
+    def construct_transcoder(self) -> EventStateTranscoder:
+        return EventStateTranscoder()
+
+    # -- running commands ------------------------------------------------------------------
+
+    COMMANDS: frozenset[str] = frozenset({
+        "register_party", "change_treaty_status", "register_instrument", "add_provision",
+        "pledge_commitment", "report_progress", "extend_due_date", "assess_commitment",
+        "withdraw_commitment", "pledge_funding", "disburse_funding", "declare_obligation",
+        "report_obligation_progress", "request_extension", "grant_extension",
+        "refuse_extension", "declare_completion", "schedule_report", "submit_report",
+        "amend_report", "file_allegation", "open_review", "request_clarification",
+        "receive_response", "open_investigation", "issue_finding", "resolve_allegation",
+        "reopen_allegation", "correct_entry", "retract_entry",
+    })
+
+    def execute(
+        self,
+        command: str,
+        data: dict[str, Any],
+        *,
+        provenance_: Provenance,
+        key: str | None = None,
+        expected: tuple[str, int] | None = None,
+    ) -> Outcome:
+        """Run one command under its provenance; a known `key` replays the first outcome.
+
+        `expected` is an entity path and the version the caller last saw (HTTP If-Match).
+        """
+        if command not in self.COMMANDS:
+            raise errors.InvalidValue(f"unknown command {command!r}", field="command")
+        digest = command_digest(command, data, provenance_)
+        handler: Callable[..., str] = getattr(self, command)
+        for _ in range(WRITE_ATTEMPTS):
+            if key is not None and (replay := self._replay(key, command, digest)) is not None:
+                return replay
+            run = _Run(command=command, key=key, digest=digest, expected=expected)
+            run_token, prov_token = _run.set(run), provenance.set(provenance_)
+            try:
+                handler(**data)
+            except IntegrityError:
+                continue  # a concurrent writer won; reload and check the rules again
+            except PersistenceError as error:
+                raise errors.StoreUnavailable(f"the event store failed: {error}") from None
+            finally:
+                _run.reset(run_token)
+                provenance.reset(prov_token)
+            assert run.outcome is not None, f"{command} recorded nothing"
+            return run.outcome
+        raise errors.VersionConflict(
+            f"{command}: the entity kept changing under concurrent writes; try again"
+        )
+
+    def _replay(self, key: str, command: str, digest: str) -> Outcome | None:
+        try:
+            receipt = self._load(Receipt, key)
+        except errors.NotFound:
+            return None
+        if receipt.digest != digest:
+            raise errors.IdempotencyKeyReused(
+                f"idempotency key {key!r} was used for a different {receipt.command} command"
+            )
+        return Outcome(receipt.command, receipt.result, list(receipt.events), replayed=True)
+
+    def _commit(self, *entities: Entity) -> str:
+        """Save the entities' new events, with the run's receipt, in one transaction."""
+        run = _run.get()
+        if run is None:
+            raise RuntimeError("commands are recorded through Ledger.execute")
+        events: list[Any] = [event for entity in entities for event in entity.collect_events()]
+        result = entities[0].path
+        outcome = Outcome(run.command, result, [event.event_id for event in events])
+        if run.key is not None:
+            receipt = Receipt.issue(run.key, run.command, run.digest, result, outcome.events)
+            events.extend(receipt.collect_events())
+        self.save(*events)
+        run.outcome = outcome
+        return result
+
+    def _load(self, cls: type[E], ref: str) -> E:
+        path = f"{cls.kind}/{ref}"
+        try:
+            entity = self.repository.get(aggregate_id(path))
+        except AggregateNotFoundError:
+            error = NOT_FOUND.get(cls.kind, errors.NotFound)
+            raise error(f"{path} is not in the ledger") from None
+        except PersistenceError as error:
+            raise errors.StoreUnavailable(f"the event store failed: {error}") from None
+        run = _run.get()
+        if run is not None and run.expected is not None and run.expected[0] == path:
+            if entity.version != run.expected[1]:
+                raise errors.VersionConflict(
+                    f"{path} is at version {entity.version}, not {run.expected[1]}",
+                    field="If-Match",
+                )
+        return entity
+
+    def _check_new(self, cls: type[Entity], ref: str) -> None:
+        """Refuse to create an entity whose id is taken."""
+        if aggregate_id(f"{cls.kind}/{ref}") in self.repository:
+            raise errors.AlreadyExists(f"{cls.kind}/{ref} already exists")
+
+    def _check_party(self, code: str, field_name: str = "party") -> None:
+        try:
+            self._load(Party, code)
+        except errors.PartyNotFound as error:
+            raise errors.PartyNotFound(str(error), field=field_name) from None
+
+    def _check_provisions(self, provisions: Sequence[str], field_name: str = "provisions") -> None:
+        for provision in provisions:
+            instrument_code, _, number = provision.partition(":")
+            try:
+                self._load(Instrument, instrument_code).check_provision(number)
+            except (errors.InstrumentNotFound, errors.ProvisionNotFound) as error:
+                raise errors.ProvisionNotFound(str(error), field=field_name) from None
+
+    # -- parties and instruments -----------------------------------------------------------
+
+    def register_party(self, code: str, name: str, kind: str) -> str:
+        self._check_new(Party, code)
+        return self._commit(Party.register(code, name, kind))
+
+    def change_treaty_status(self, party: str, instrument: str, status: str, on: str) -> str:
+        entity = self._load(Party, party)
+        self._load(Instrument, instrument)
+        entity.change_treaty_status(instrument, status, on)
+        return self._commit(entity)
+
+    def register_instrument(
+        self, code: str, title: str, kind: str, parent: str | None = None,
+        adopted_on: str | None = None,
+    ) -> str:
+        self._check_new(Instrument, code)
+        if parent is not None:
+            try:
+                self._load(Instrument, parent)
+            except errors.InstrumentNotFound as error:
+                raise errors.InstrumentNotFound(str(error), field="parent") from None
+        return self._commit(Instrument.register(code, title, kind, parent, adopted_on))
+
+    def add_provision(
+        self, instrument: str, number: str, kind: str, title: str, text: str | None = None,
+        area: str | None = None,
+    ) -> str:
+        entity = self._load(Instrument, instrument)
+        entity.add_provision(number, kind, title, text, area)
+        return self._commit(entity)
+
+    # -- commitments and funding -----------------------------------------------------------
+
+    def pledge_commitment(
+        self, id: str, party: str, provisions: list[str], text: str, due_on: str,
+        target: str | None = None,
+    ) -> str:
+        self._check_new(Commitment, id)
+        self._check_party(party)
+        self._check_provisions(provisions)
+        return self._commit(Commitment.pledge(id, party, provisions, text, target, due_on))
+
+    def report_progress(
+        self, commitment: str, status: str, quantities: dict[str, float] | None = None,
+        summary: str | None = None,
+    ) -> str:
+        entity = self._load(Commitment, commitment)
+        entity.report_progress(status, quantities or {}, summary)
+        return self._commit(entity)
+
+    def extend_due_date(self, commitment: str, due_on: str, reason: str) -> str:
+        entity = self._load(Commitment, commitment)
+        entity.extend_due_date(due_on, reason)
+        return self._commit(entity)
+
+    def assess_commitment(
+        self, commitment: str, outcome: str, assessor: str, assessed_by: str
+    ) -> str:
+        entity = self._load(Commitment, commitment)
+        entity.assess(outcome, assessor, assessed_by)
+        return self._commit(entity)
+
+    def withdraw_commitment(self, commitment: str, reason: str) -> str:
+        entity = self._load(Commitment, commitment)
+        entity.withdraw(reason)
+        return self._commit(entity)
+
+    def pledge_funding(
+        self, id: str, donor: str, amount: Decimal, currency: str, recipient: str | None = None,
+        purpose: str | None = None, period: str | None = None,
+        provisions: list[str] | None = None,
+    ) -> str:
+        self._check_new(Funding, id)
+        self._check_party(donor, "donor")
+        if recipient is not None:
+            self._check_party(recipient, "recipient")
+        self._check_provisions(provisions or [])
+        return self._commit(
+            Funding.pledge(id, donor, recipient, amount, currency, purpose, period, provisions or [])
+        )
+
+    def disburse_funding(self, funding: str, amount: Decimal, currency: str) -> str:
+        entity = self._load(Funding, funding)
+        entity.disburse(amount, currency)
+        return self._commit(entity)
+
+    # -- obligations -----------------------------------------------------------------------
+
+    def declare_obligation(
+        self, id: str, party: str, provision: str, kind: str, description: str, deadline: str,
+        quantities: dict[str, float] | None = None,
+    ) -> str:
+        self._check_new(Obligation, id)
+        self._check_party(party)
+        self._check_provisions([provision], "provision")
+        return self._commit(
+            Obligation.declare(id, party, provision, kind, description, quantities or {}, deadline)
+        )
+
+    def report_obligation_progress(
+        self, obligation: str, summary: str, quantities: dict[str, float] | None = None
+    ) -> str:
+        entity = self._load(Obligation, obligation)
+        entity.report_progress(quantities or {}, summary)
+        return self._commit(entity)
+
+    def request_extension(self, obligation: str, requested_deadline: str, reason: str) -> str:
+        entity = self._load(Obligation, obligation)
+        entity.request_extension(requested_deadline, reason)
+        return self._commit(entity)
+
+    def grant_extension(self, obligation: str, deadline: str) -> str:
+        entity = self._load(Obligation, obligation)
+        entity.grant_extension(deadline)
+        return self._commit(entity)
+
+    def refuse_extension(self, obligation: str, reason: str) -> str:
+        entity = self._load(Obligation, obligation)
+        entity.refuse_extension(reason)
+        return self._commit(entity)
+
+    def declare_completion(self, obligation: str) -> str:
+        entity = self._load(Obligation, obligation)
+        entity.declare_completion()
+        return self._commit(entity)
+
+    # -- reports ---------------------------------------------------------------------------
+
+    def schedule_report(
+        self, party: str, instrument: str, kind: str, period: str, due_on: str
+    ) -> str:
+        self._check_new(Report, report_ref(instrument, party, kind, period))
+        self._check_party(party)
+        self._load(Instrument, instrument)
+        return self._commit(Report.register(party, instrument, kind, period, due_on))
+
+    def submit_report(
+        self, party: str, instrument: str, kind: str, period: str, received_on: str,
+        document: str | None = None, url: str | None = None, covers: list[str] | None = None,
+        summary: str | None = None,
+    ) -> str:
+        self._check_party(party)
+        self._load(Instrument, instrument)
+        self._check_provisions(covers or [], "covers")
+        try:
+            entity = self._load(Report, report_ref(instrument, party, kind, period))
+        except errors.ReportNotFound:
+            entity = Report.register(party, instrument, kind, period, None)
+        entity.submit(received_on, document, url, covers or [], summary)
+        return self._commit(entity)
+
+    def amend_report(
+        self, report: str, received_on: str, summary: str, document: str | None = None
+    ) -> str:
+        entity = self._load(Report, report)
+        entity.amend(received_on, document, summary)
+        return self._commit(entity)
+
+    # -- allegations -----------------------------------------------------------------------
+
+    def file_allegation(
+        self, id: str, against: str, provision: str, filed_by: str, summary: str,
+        place: str | None = None, occurred_on: str | None = None, evidence: str | None = None,
+    ) -> str:
+        self._check_new(Allegation, id)
+        self._check_party(against, "against")
+        self._check_provisions([provision], "provision")
+        return self._commit(
+            Allegation.file(id, against, provision, filed_by, place, occurred_on, summary, evidence)
+        )
+
+    def open_review(self, allegation: str, summary: str | None = None) -> str:
+        entity = self._load(Allegation, allegation)
+        entity.open_review(summary)
+        return self._commit(entity)
+
+    def request_clarification(self, allegation: str, summary: str) -> str:
+        entity = self._load(Allegation, allegation)
+        entity.request_clarification(summary)
+        return self._commit(entity)
+
+    def receive_response(self, allegation: str, summary: str) -> str:
+        entity = self._load(Allegation, allegation)
+        entity.receive_response(summary)
+        return self._commit(entity)
+
+    def open_investigation(self, allegation: str, summary: str) -> str:
+        entity = self._load(Allegation, allegation)
+        entity.open_investigation(summary)
+        return self._commit(entity)
+
+    def issue_finding(self, allegation: str, finding: str, issued_by: str) -> str:
+        entity = self._load(Allegation, allegation)
+        entity.issue_finding(finding, issued_by)
+        return self._commit(entity)
+
+    def resolve_allegation(
+        self, allegation: str, outcome: str, recommendation: str | None = None
+    ) -> str:
+        entity = self._load(Allegation, allegation)
+        entity.resolve(outcome, recommendation)
+        return self._commit(entity)
+
+    def reopen_allegation(self, allegation: str, reason: str) -> str:
+        entity = self._load(Allegation, allegation)
+        entity.reopen(reason)
+        return self._commit(entity)
+
+    # -- corrections -----------------------------------------------------------------------
+
+    def correct_entry(self, entity: str, event: str, fields: dict[str, Any], reason: str) -> str:
+        target = self._load_path(entity)
+        target.correct(event, fields, reason)
+        return self._commit(target)
+
+    def retract_entry(self, entity: str, event: str, reason: str) -> str:
+        target = self._load_path(entity)
+        target.retract(event, reason)
+        return self._commit(target)
+
+    def _load_path(self, path: str) -> Entity:
+        kind, _, ref = path.partition("/")
+        cls = ENTITY_CLASSES.get(kind)
+        if cls is None or not ref:
+            raise errors.InvalidValue(
+                f"{path!r} is not an entity path such as commitments/ID", field="entity"
+            )
+        try:
+            return self._load(cls, ref)
+        except errors.NotFound as error:
+            raise type(error)(str(error), field="entity") from None
+
+    # -- the log ---------------------------------------------------------------------------
+
+    def read(self, after: int = 0, limit: int = 500) -> Sequence[Notification]:
+        """Stored events after log position `after`, in order (positions may have gaps)."""
+        try:
+            return self.recorder.select_notifications(
+                start=after, limit=limit, inclusive_of_start=False
+            )
+        except PersistenceError as error:
+            raise errors.StoreUnavailable(f"the event store failed: {error}") from None
+
+    def read_all(self, batch: int = 500) -> Iterator[Notification]:
+        """The whole log in order, fetched in batches."""
+        after = 0
+        while notifications := self.read(after, batch):
+            yield from notifications
+            after = notifications[-1].id
+
+    def is_empty(self) -> bool:
+        return self.recorder.max_notification_id() is None
+
+    def restore(self, stored_events: Iterator[StoredEvent], batch: int = 1000) -> int:
+        """Append an exported log, unchanged, into an empty store; returns the count."""
+        if not self.is_empty():
+            raise errors.StoreNotEmpty("restore appends only into an empty store")
+        count, pending = 0, []
+        for stored_event in stored_events:
+            pending.append(stored_event)
+            if len(pending) == batch:
+                self.recorder.insert_events(pending)
+                count, pending = count + len(pending), []
+        if pending:
+            self.recorder.insert_events(pending)
+            count += len(pending)
+        return count

@@ -1,0 +1,99 @@
+"""From settings to eventsourcing's persistence, and the orjson transcoder for event state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import orjson
+from eventsourcing.persistence import Transcoder
+
+from ledger.errors import InvalidValue
+
+
+class EventStateTranscoder(Transcoder):
+    """Event state as compact JSON through orjson.
+
+    Every event field is JSON-native by design (dates are ISO strings, amounts decimal
+    strings), except eventsourcing's `timestamp`, which is written as RFC 3339 text and read
+    back as an aware datetime.
+    """
+
+    def encode(self, obj: Any) -> bytes:
+        return orjson.dumps(obj)
+
+    def decode(self, data: bytes) -> Any:
+        state = orjson.loads(data)
+        timestamp = state.get("timestamp")
+        if timestamp is not None:
+            state["timestamp"] = datetime.fromisoformat(timestamp)
+        return state
+
+
+def canonical_json(obj: Any) -> bytes:
+    """Sorted-key compact JSON, for digests that must not depend on key order."""
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+
+
+def persistence_env(database_url: str) -> dict[str, str]:
+    """Map `LEDGER_DATABASE_URL` onto eventsourcing's persistence environment."""
+    url = urlsplit(database_url)
+    if url.scheme == "sqlite":
+        # sqlite:///relative/path and sqlite:////absolute/path, as in SQLAlchemy
+        path = unquote(url.path[1:] if url.path.startswith("/") else url.path)
+        if not path:
+            raise InvalidValue("sqlite URL needs a file path: sqlite:///var/ledger.db")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": path,
+            "SQLITE_LOCK_TIMEOUT": "10",
+        }
+    if url.scheme in ("postgresql", "postgres"):
+        if not url.hostname or not url.path.strip("/"):
+            raise InvalidValue(
+                "postgresql URL needs a host and a database: postgresql://user:pass@host:5432/db"
+            )
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": unquote(url.path.strip("/")),
+            "POSTGRES_HOST": url.hostname,
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or ""),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+        }
+    raise InvalidValue(
+        f"unsupported database URL scheme {url.scheme!r}: use sqlite:/// or postgresql://"
+    )
+
+
+def refuse_changes_to_events(recorder: Any) -> None:
+    """Database triggers that refuse UPDATE and DELETE on the event table: the log only grows."""
+    table = recorder.events_table_name
+    if type(recorder).__module__ == "eventsourcing.sqlite":
+        with recorder.datastore.transaction(commit=True) as cursor:
+            for action in ("UPDATE", "DELETE"):
+                cursor.execute(
+                    f"CREATE TRIGGER IF NOT EXISTS {table}_refuse_{action.lower()} "
+                    f"BEFORE {action} ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, 'ledger events are immutable: {action} refused'); END"
+                )
+        return
+    schema = recorder.datastore.schema
+    trigger = f"{table}_refuse_change"
+    with recorder.datastore.transaction(commit=True) as cursor:
+        cursor.execute("SELECT 1 FROM pg_trigger WHERE tgname = %s", (trigger,))
+        if cursor.fetchone():
+            return
+        cursor.execute(
+            "CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION 'ledger events are immutable: % refused', TG_OP; END $$"
+        )
+        cursor.execute(
+            f'CREATE TRIGGER {trigger} BEFORE UPDATE OR DELETE OR TRUNCATE '
+            f'ON "{schema}"."{table}" FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change()'
+        )

@@ -1,0 +1,1 @@
+"""Read models rebuilt from the event log (see docs/architecture.md)."""

@@ -1,0 +1,93 @@
+"""A throwaway PostgreSQL server on loopback for the test session (initdb into a temp folder)."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+
+@dataclass
+class Server:
+    folder: Path
+    port: int
+    bindir: Path
+    as_postgres: bool
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql://ledger@127.0.0.1:{self.port}/postgres"
+
+    def url(self, dbname: str) -> str:
+        return f"postgresql://ledger:ledger@127.0.0.1:{self.port}/{dbname}"
+
+    def create_database(self, dbname: str) -> str:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{dbname}"')
+        return self.url(dbname)
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        command = [str(self.bindir / args[0]), *args[1:]]
+        if self.as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        return subprocess.run(command, check=True, capture_output=True, text=True)
+
+    def stop(self) -> None:
+        try:
+            self._run("pg_ctl", "stop", "-D", str(self.folder / "data"), "-m", "immediate")
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def find_bindir() -> Path:
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if candidates:
+        return Path(candidates[-1]).parent
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    raise RuntimeError(
+        "PostgreSQL's initdb was not found: install Debian's postgresql package (make test does)"
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start() -> Server:
+    bindir = find_bindir()
+    as_postgres = os.geteuid() == 0  # initdb and postgres refuse to run as root
+    folder = Path(tempfile.mkdtemp(prefix="ledger-pg-"))
+    os.chmod(folder, 0o755)
+    if as_postgres:
+        shutil.chown(folder, "postgres", "postgres")
+    server = Server(folder=folder, port=free_port(), bindir=bindir, as_postgres=as_postgres)
+    data = folder / "data"
+    server._run("initdb", "-D", str(data), "-U", "ledger", "-A", "trust", "-E", "UTF8",
+                "--no-sync", "--no-instructions")
+    options = (
+        f"-h 127.0.0.1 -p {server.port} -k {folder} -c fsync=off -c synchronous_commit=off "
+        "-c full_page_writes=off -c max_connections=200"
+    )
+    server._run("pg_ctl", "start", "-D", str(data), "-w", "-l", str(folder / "log"), "-o", options)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            psycopg.connect(server.admin_url, connect_timeout=2).close()
+            return server
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                server.stop()
+                raise
+            time.sleep(0.2)
