@@ -193,3 +193,7 @@ def restore(
 
             count = ledger.restore(tracked())
     typer.echo(f"restored {count} events", err=True)
+
+
+if __name__ == "__main__":
+    app()

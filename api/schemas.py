@@ -11,17 +11,11 @@ from uuid import uuid4
 
 import pycountry
 from pydantic import (
-    AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, create_model,
-    model_validator,
+    AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationInfo,
+    create_model, field_validator,
 )
 
 # -- reusable field types ------------------------------------------------------------------
-
-
-def _check_party_code(code: str) -> str:
-    if len(code) == 3 and code.isalpha() and pycountry.countries.get(alpha_3=code) is None:
-        raise ValueError(f"{code} is not an ISO 3166-1 alpha-3 country code")
-    return code
 
 
 def _check_currency(code: str) -> str:
@@ -41,7 +35,8 @@ def _check_period(value: str) -> str:
 Text = Annotated[str, StringConstraints(min_length=1, max_length=5000)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,19}$")]
-PartyCode = Annotated[Code, AfterValidator(_check_party_code)]
+#: a state (ISO 3166-1 alpha-3) or an organisation; whether it is registered is the ledger's check
+PartyCode = Code
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_check_currency)]
 EntityId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,100}$")]
 Provision = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,19}:[A-Za-z0-9.()-]{1,20}$")]
@@ -81,17 +76,19 @@ class Data(BaseModel):
 
 
 class RegisterParty(Data):
-    code: PartyCode
-    name: ShortText
     kind: Literal["state", "organisation"]
+    code: Code
+    name: ShortText
 
-    @model_validator(mode="after")
-    def _code_fits_kind(self) -> RegisterParty:
-        if self.kind == "state" and pycountry.countries.get(alpha_3=self.code) is None:
-            raise ValueError(f"a state's code must be ISO 3166-1 alpha-3; {self.code} is not")
-        if self.kind == "organisation" and pycountry.countries.get(alpha_3=self.code) is not None:
-            raise ValueError(f"{self.code} is a country code; give the organisation its own code")
-        return self
+    @field_validator("code")
+    @classmethod
+    def _code_fits_kind(cls, code: str, info: ValidationInfo) -> str:
+        is_country = pycountry.countries.get(alpha_3=code) is not None
+        if info.data.get("kind") == "state" and not is_country:
+            raise ValueError(f"{code} is not an ISO 3166-1 alpha-3 country code")
+        if info.data.get("kind") == "organisation" and is_country:
+            raise ValueError(f"{code} is a country code; give the organisation a code of its own")
+        return code
 
 
 class ChangeTreatyStatus(Data):
