@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import getpass
+import signal
+import threading
+from datetime import datetime, timezone
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +21,8 @@ from api.settings import Settings, get_settings
 from ledger.commands import Ledger
 from ledger.errors import LedgerError
 from ledger.exchange import FORMATS, export_lines, read_export
+from projections.digest import state_digest
+from projections.runner import READ_MODELS, Projector, run_tick
 
 app = typer.Typer(
     help="The Commitment Ledger: an event-sourced record of treaty commitments, reports and "
@@ -193,6 +198,80 @@ def restore(
 
             count = ledger.restore(tracked())
     typer.echo(f"restored {count} events", err=True)
+
+
+@contextmanager
+def open_projector(settings: Settings | None = None) -> Iterator[Projector]:
+    settings = settings or get_settings()
+    try:
+        projector = Projector(settings.database_url)
+    except LedgerError as error:
+        raise fail(str(error)) from None
+    except Exception as error:  # the store could not be opened: say so in one line
+        raise fail(f"cannot open the store {settings.database_url}: {error}") from None
+    try:
+        yield projector
+    except LedgerError as error:
+        raise fail(str(error)) from None
+    finally:
+        projector.close()
+
+
+@app.command()
+def rebuild(
+    name: Annotated[
+        str, typer.Argument(help=f"read model to rebuild; all of them if omitted ({', '.join(READ_MODELS)})")
+    ] = "all",
+) -> None:
+    """Drop a read model and project the whole log again from position zero."""
+    if name not in (*READ_MODELS, "all"):
+        raise fail(f"unknown read model {name!r}; use one of {', '.join(READ_MODELS)}", 2)
+    with open_projector() as projector:
+        last = projector.ledger.recorder.max_notification_id() or 0
+        with progress("rebuilding the state read model") as bar:
+            task = bar.add_task("rebuild", total=last)
+            count = projector.rebuild(on_batch=lambda position: bar.update(task, completed=position))
+    typer.echo(f"rebuilt {name}: {count} events projected", err=True)
+
+
+@app.command()
+def follow() -> None:
+    """Keep the read model up to date until interrupted (a separate projection worker)."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with open_projector() as projector:
+        typer.echo(f"following the log from position {projector.position}", err=True)
+        try:
+            projector.follow(stop, get_settings().poll_interval)
+        except KeyboardInterrupt:
+            stop.set()
+
+
+@app.command()
+def digest() -> None:
+    """Bring the read model up to date, then print its log position and SHA-256 state digest."""
+    with open_projector() as projector:
+        projector.catch_up()
+        result = state_digest(projector.view)
+    typer.echo(f"{result.position} {result.sha256}")
+
+
+@app.command()
+def tick(
+    now: Annotated[
+        datetime | None,
+        typer.Option(help="the time to judge due dates by (default: now, UTC)", formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"]),
+    ] = None,
+) -> None:
+    """Record DeadlineLapsed for every due date passed unmet (commitments, obligations,
+    reports). Idempotent: a second tick at the same time records nothing."""
+    today = (now or datetime.now(timezone.utc)).date().isoformat()
+    with open_projector() as projector:
+        outcomes = run_tick(projector, today)
+    recorded = [o for o in outcomes if o.events and not o.replayed]
+    for outcome in recorded:
+        typer.echo(f"lapsed: {outcome.result}")
+    typer.echo(f"tick {today}: {len(recorded)} deadline(s) lapsed", err=True)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import StreamingResponse
 
 from api.settings import Settings
+from api.workers import Workers
 from ledger.commands import Ledger
 from ledger.exchange import export_line
 
@@ -18,9 +19,12 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.ledger = Ledger(settings.database_url)
+        workers = Workers(settings)
+        workers.start()
         try:
             yield
         finally:
+            workers.stop()
             app.state.ledger.close()
 
     app = FastAPI(

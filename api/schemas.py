@@ -121,7 +121,8 @@ class PledgeCommitment(Data):
     provisions: Annotated[list[Provision], Field(min_length=1, max_length=50)]
     text: Text
     target: Text | None = None
-    due_on: Day
+    #: left out for open-ended pledges (offers of assistance): they never lapse
+    due_on: Day | None = None
 
 
 class ReportProgress(Data):
@@ -176,7 +177,8 @@ class DeclareObligation(Data):
     ]
     description: Text
     quantities: Quantities | None = None
-    deadline: Day
+    #: left out when the source states none (the obligation then never lapses)
+    deadline: Day | None = None
 
 
 class ReportObligationProgress(Data):

@@ -19,6 +19,19 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="address `ledger serve` listens on")
     port: int = Field(default=8000, ge=1, le=65535, description="port `ledger serve` listens on")
     environment: Literal["development", "production"] = "development"
+    project_in_process: bool = Field(
+        default=True,
+        description="run the projector inside `ledger serve`; turn off when separate "
+        "projection workers (`ledger follow`) keep the read model up to date",
+    )
+    poll_interval: float = Field(
+        default=0.5, gt=0, le=60,
+        description="seconds between polls for new events on SQLite (PostgreSQL is notified)",
+    )
+    tick_interval: float = Field(
+        default=3600, ge=0,
+        description="seconds between scheduled deadline ticks in `ledger serve` (0: none)",
+    )
 
 
 @lru_cache

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -15,6 +16,7 @@ from eventsourcing.persistence import IntegrityError, Notification, PersistenceE
 from ledger import errors
 from ledger.allegations import Allegation
 from ledger.commitments import Commitment
+from ledger.deadlines import Deadlined
 from ledger.entity import Entity, Provenance, aggregate_id, provenance
 from ledger.funding import Funding
 from ledger.instruments import Instrument
@@ -117,13 +119,41 @@ class Ledger(Application):
         """
         if command not in self.COMMANDS:
             raise errors.InvalidValue(f"unknown command {command!r}", field="command")
-        digest = command_digest(command, data, provenance_)
-        handler: Callable[..., str] = getattr(self, command)
+        return self._run(command, getattr(self, command), data, provenance_, key, expected)
+
+    def record_lapse(self, path: str, today: str) -> Outcome:
+        """Append `DeadlineLapsed` to an entity whose due date passed unmet before `today`.
+
+        Idempotent: the key names the entity and the due date, and the aggregate refuses to
+        lapse the same due date twice. Recorded by `ledger:tick`, effective the day after the
+        due date.
+        """
+        target = self._load_path(path)
+        if not isinstance(target, Deadlined):
+            raise errors.InvalidValue(f"{path} has no due date", field="entity")
+        due_on = target.due_on
+        lapsed = (date.fromisoformat(due_on) + timedelta(days=1)).isoformat()
+        prov = Provenance(recorded_by="ledger:tick", effective_on=lapsed,
+                          note=f"due {due_on}; not met by then")
+
+        def lapse(path: str, due_on: str) -> None:
+            entity = self._load_path(path)
+            if isinstance(entity, Deadlined) and entity.lapse_if_due(today):
+                self._commit(entity)
+
+        key = f"tick/{path}/{due_on}"
+        return self._run("record_lapse", lapse, {"path": path, "due_on": due_on}, prov, key, None)
+
+    def _run(
+        self, command: str, handler: Callable[..., Any], data: dict[str, Any], prov: Provenance,
+        key: str | None, expected: tuple[str, int] | None,
+    ) -> Outcome:
+        digest = command_digest(command, data, prov)
         for _ in range(WRITE_ATTEMPTS):
             if key is not None and (replay := self._replay(key, command, digest)) is not None:
                 return replay
             run = _Run(command=command, key=key, digest=digest, expected=expected)
-            run_token, prov_token = _run.set(run), provenance.set(provenance_)
+            run_token, prov_token = _run.set(run), provenance.set(prov)
             try:
                 handler(**data)
             except IntegrityError:
@@ -133,8 +163,7 @@ class Ledger(Application):
             finally:
                 _run.reset(run_token)
                 provenance.reset(prov_token)
-            assert run.outcome is not None, f"{command} recorded nothing"
-            return run.outcome
+            return run.outcome or Outcome(command, result="")  # nothing needed recording
         raise errors.VersionConflict(
             f"{command}: the entity kept changing under concurrent writes; try again"
         )
@@ -237,8 +266,8 @@ class Ledger(Application):
     # -- commitments and funding -----------------------------------------------------------
 
     def pledge_commitment(
-        self, id: str, party: str, provisions: list[str], text: str, due_on: str,
-        target: str | None = None,
+        self, id: str, party: str, provisions: list[str], text: str,
+        due_on: str | None = None, target: str | None = None,
     ) -> str:
         self._check_new(Commitment, id)
         self._check_party(party)
@@ -292,8 +321,8 @@ class Ledger(Application):
     # -- obligations -----------------------------------------------------------------------
 
     def declare_obligation(
-        self, id: str, party: str, provision: str, kind: str, description: str, deadline: str,
-        quantities: dict[str, float] | None = None,
+        self, id: str, party: str, provision: str, kind: str, description: str,
+        deadline: str | None = None, quantities: dict[str, float] | None = None,
     ) -> str:
         self._check_new(Obligation, id)
         self._check_party(party)

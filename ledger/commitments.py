@@ -22,7 +22,7 @@ class Commitment(Deadlined):
         provisions: list[str]
         text: str
         target: str | None
-        due_on: str
+        due_on: str | None
 
         def change(self, aggregate: Any) -> None:
             aggregate.party = self.party
@@ -62,7 +62,8 @@ class Commitment(Deadlined):
 
     @classmethod
     def pledge(
-        cls, ref: str, party: str, provisions: list[str], text: str, target: str | None, due_on: str
+        cls, ref: str, party: str, provisions: list[str], text: str, target: str | None,
+        due_on: str | None,
     ) -> Commitment:
         return cls._start(
             cls.CommitmentPledged, ref, party=party, provisions=provisions, text=text,
@@ -71,7 +72,7 @@ class Commitment(Deadlined):
 
     @property
     def is_open(self) -> bool:
-        return self.status not in CLOSED and self.status != "lapsed"
+        return self.status not in CLOSED and self.status != "lapsed" and self.due_on is not None
 
     def on_lapsed(self) -> None:
         self.status_before_lapse = self.status

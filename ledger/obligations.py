@@ -19,7 +19,7 @@ class Obligation(Deadlined):
         obligation_kind: str
         description: str
         quantities: dict[str, float]
-        deadline: str
+        deadline: str | None
 
         def change(self, aggregate: Any) -> None:
             aggregate.party = self.party
@@ -58,7 +58,7 @@ class Obligation(Deadlined):
     @classmethod
     def declare(
         cls, ref: str, party: str, provision: str, obligation_kind: str, description: str,
-        quantities: dict[str, float], deadline: str,
+        quantities: dict[str, float], deadline: str | None,
     ) -> Obligation:
         return cls._start(
             cls.ObligationDeclared, ref, party=party, provision=provision,
@@ -68,7 +68,7 @@ class Obligation(Deadlined):
 
     @property
     def is_open(self) -> bool:
-        return not self.completed
+        return not self.completed and self.due_on is not None
 
     def report_progress(self, quantities: dict[str, float], summary: str) -> None:
         self._check_not_completed()

@@ -1,0 +1,55 @@
+"""Background work of `ledger serve`: the projector following the log and the deadline tick."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timezone
+
+from api.settings import Settings
+from projections.runner import Projector, run_tick
+
+log = logging.getLogger("ledger.workers")
+
+
+class Workers:
+    """Threads that stop together; each survives its own errors and retries."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        if self.settings.project_in_process:
+            self._spawn("projector", self._project)
+        if self.settings.tick_interval > 0:
+            self._spawn("tick", self._tick)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=10)
+
+    def _spawn(self, name: str, target: object) -> None:
+        thread = threading.Thread(target=target, name=f"ledger-{name}", daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _project(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                with Projector(self.settings.database_url) as projector:
+                    projector.follow(self.stopping, self.settings.poll_interval)
+            except Exception:  # keep following: log, wait, start again where it stopped
+                log.exception("projector failed; restarting")
+                self.stopping.wait(5)
+
+    def _tick(self) -> None:
+        while not self.stopping.wait(self.settings.tick_interval):
+            try:
+                today = datetime.now(timezone.utc).date().isoformat()
+                with Projector(self.settings.database_url) as projector:
+                    run_tick(projector, today)
+            except Exception:
+                log.exception("deadline tick failed; trying again at the next interval")

@@ -1,0 +1,106 @@
+"""Keeping the read model up to date: catch up in batches, follow the log live (polling on SQLite,
+LISTEN/NOTIFY on PostgreSQL), restart where it stopped, rebuild from position zero."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable
+
+import psycopg
+from eventsourcing.persistence import PersistenceError
+
+from ledger.commands import Ledger, Outcome
+from projections.queries import open_deadlines
+from projections.store import NAME, StateView, open_view
+
+log = logging.getLogger("ledger.projections")
+
+#: the read models `ledger rebuild NAME` knows
+READ_MODELS = (NAME,)
+#: events per transaction; also the bound on what a batch holds in memory
+BATCH = 500
+
+
+class Projector:
+    """Projects the ledger's log into the state read model, exactly once per event."""
+
+    def __init__(self, database_url: str, batch: int = BATCH) -> None:
+        self.database_url = database_url
+        self.ledger = Ledger(database_url)
+        self.view: StateView = open_view(database_url)
+        self.batch = batch
+
+    def close(self) -> None:
+        self.view.datastore.close()
+        self.ledger.close()
+
+    def __enter__(self) -> Projector:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    @property
+    def position(self) -> int:
+        return self.view.position()
+
+    def catch_up(self, on_batch: Callable[[int], object] | None = None) -> int:
+        """Project every event recorded after the tracked position; returns how many."""
+        count = 0
+        while notifications := self.ledger.read(self.position, self.batch):
+            self.view.process(notifications)
+            count += len(notifications)
+            if on_batch is not None:
+                on_batch(notifications[-1].id)
+        return count
+
+    def rebuild(self, on_batch: Callable[[int], object] | None = None) -> int:
+        """Drop the read model and project the whole log again from position zero."""
+        self.view.drop_model_tables()
+        count = self.catch_up(on_batch)
+        with self.view.transaction() as cursor:
+            self.view.create_indexes(cursor)
+        return count
+
+    def follow(self, stop: threading.Event, poll: float = 0.5) -> None:
+        """Catch up, then wait for new events until `stop` is set."""
+        if self.view.dialect == "postgres":
+            self._follow_notifications(stop, poll)
+        else:  # eventsourcing has no subscription on SQLite: poll
+            while not stop.is_set():
+                try:
+                    self.catch_up()
+                except (PersistenceError, sqlite3.Error) as error:  # e.g. the file stayed locked
+                    log.warning("projection batch failed, retrying: %s", error)
+                stop.wait(poll)
+
+    def _follow_notifications(self, stop: threading.Event, poll: float) -> None:
+        """LISTEN on the events table's channel; a dropped connection is reopened, and the
+        position in the read model means nothing is missed meanwhile."""
+        channel = self.ledger.recorder.events_table_name.replace(".", "_")
+        backoff = poll
+        while not stop.is_set():
+            try:
+                with psycopg.connect(self.database_url, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f'LISTEN "{channel}"')
+                    backoff = poll
+                    while not stop.is_set():
+                        self.catch_up()
+                        for _ in conn.notifies(timeout=poll, stop_after=1):
+                            pass
+            except psycopg.OperationalError as error:
+                log.warning("projection listener lost its connection: %s", error)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+
+def run_tick(projector: Projector, today: str) -> list[Outcome]:
+    """Lapse every due date before `today` that is unmet, judged on an up-to-date read model
+    (the aggregates re-check each one, so a stale candidate records nothing)."""
+    projector.catch_up()
+    outcomes = [projector.ledger.record_lapse(path, today)
+                for path, _ in open_deadlines(projector.view, today)]
+    projector.catch_up()
+    return outcomes

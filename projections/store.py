@@ -1,0 +1,345 @@
+"""The state read model in SQL: entity rows, change-log rows and the tracking position, written
+in one transaction per batch of events, on SQLite or PostgreSQL (eventsourcing's tracking
+recorders keep the position)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+from eventsourcing.persistence import InfrastructureFactory, Notification, Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder
+from eventsourcing.utils import Environment
+
+from ledger.storage import persistence_env
+from projections.fold import CORRECTIONS, NOT_PROJECTED, Change, State, apply, diff, fold
+from projections.summaries import summarise
+
+#: the name the read model's position is tracked under
+NAME = "state"
+APP = "Ledger"
+
+ENTITY_COLUMNS = (
+    "path", "kind", "party", "instrument", "status", "due_on", "version", "position",
+    "recorded_at", "state",
+)
+CHANGE_COLUMNS = (
+    "position", "event_id", "type", "entity", "kind", "version", "party", "instrument",
+    "provisions", "recorded_at", "effective_on", "effective_from", "effective_to",
+    "recorded_by", "sources", "note", "summary", "fields", "diff",
+)
+
+
+INDEXES = [
+    "CREATE INDEX IF NOT EXISTS entities_by_kind ON entities (kind, path)",
+    "CREATE INDEX IF NOT EXISTS entities_by_party ON entities (party, kind)",
+    "CREATE INDEX IF NOT EXISTS entities_by_due ON entities (due_on)",
+    "CREATE INDEX IF NOT EXISTS changes_by_type ON changes (type, position)",
+    "CREATE INDEX IF NOT EXISTS changes_by_kind ON changes (kind, position)",
+    "CREATE INDEX IF NOT EXISTS changes_by_recorded ON changes (recorded_at, position)",
+    "CREATE INDEX IF NOT EXISTS changes_by_effective ON changes (effective_from, position)",
+]
+
+
+def _tables(big_int: str) -> list[str]:
+    return [
+        f"""CREATE TABLE IF NOT EXISTS entities (
+            path TEXT PRIMARY KEY, kind TEXT NOT NULL, party TEXT, instrument TEXT,
+            status TEXT, due_on TEXT, version {big_int} NOT NULL, position {big_int} NOT NULL,
+            recorded_at TEXT NOT NULL, state TEXT NOT NULL)""",
+        f"""CREATE TABLE IF NOT EXISTS changes (
+            position {big_int} PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+            entity TEXT NOT NULL, kind TEXT NOT NULL, version {big_int} NOT NULL, party TEXT,
+            instrument TEXT, provisions TEXT NOT NULL, recorded_at TEXT NOT NULL,
+            effective_on TEXT, effective_from TEXT NOT NULL, effective_to TEXT NOT NULL,
+            recorded_by TEXT NOT NULL, sources TEXT NOT NULL, note TEXT, summary TEXT NOT NULL,
+            fields TEXT NOT NULL, diff TEXT NOT NULL)""",
+        # needed while projecting: a correction refolds its entity from its changes
+        "CREATE INDEX IF NOT EXISTS changes_by_entity ON changes (entity, position)",
+        f"""CREATE TABLE IF NOT EXISTS change_refs (
+            ref TEXT NOT NULL, position {big_int} NOT NULL, PRIMARY KEY (ref, position))""",
+    ]
+
+
+class StateView:
+    """Dialect-neutral SQL for the state read model (placeholders written as `?`)."""
+
+    dialect = ""
+    datastore: Any
+
+    def create_model_tables(self, indexes: bool = True) -> None:
+        """Create the tables; a rebuild adds the secondary indexes after the bulk load."""
+        with self.transaction() as cursor:
+            for statement in self.model_table_statements():
+                cursor.execute(statement)
+            if indexes:
+                self.create_indexes(cursor)
+
+    def create_indexes(self, cursor: Any) -> None:
+        for statement in INDEXES + self.extra_indexes():
+            cursor.execute(statement)
+
+    def extra_indexes(self) -> list[str]:
+        return []
+
+    def model_table_statements(self) -> list[str]:
+        raise NotImplementedError
+
+    def drop_model_tables(self) -> None:
+        """Forget the read model and its position, for a rebuild from zero (the secondary
+        indexes come back with `create_indexes` once the bulk load is done)."""
+        with self.transaction() as cursor:
+            for table in ("change_refs", "changes", "entities", *self.extra_tables()):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.execute(self.sql(f"DELETE FROM {self.tracking_table()} WHERE application_name = ?"),
+                           (NAME,))
+        self.create_model_tables(indexes=False)
+
+    def extra_tables(self) -> tuple[str, ...]:
+        return ()
+
+    def tracking_table(self) -> str:
+        raise NotImplementedError
+
+    def sql(self, statement: str) -> str:
+        return statement
+
+    @contextmanager
+    def transaction(self, commit: bool = True) -> Iterator[Any]:
+        with self.datastore.transaction(commit=commit) as cursor:
+            yield cursor
+
+    def position(self) -> int:
+        return self.max_tracking_id(NAME) or 0
+
+    # -- writing a batch ---------------------------------------------------------------------
+
+    def process(self, notifications: Sequence[Notification]) -> None:
+        """Project a batch of events and advance the position past it, in one transaction."""
+        if not notifications:
+            return
+        changes = []
+        for n in notifications:
+            state = orjson.loads(n.state)
+            if state["entity"].split("/", 1)[0] not in NOT_PROJECTED:
+                changes.append(Change.from_state(n.id, n.topic, n.originator_version, state))
+        with self.transaction() as cursor:
+            states = self._current_states(cursor, {c.entity for c in changes})
+            touched: dict[str, int] = {}
+            rows: list[tuple[Any, ...]] = []
+            refs: list[tuple[str, int]] = []
+            for change in changes:
+                before = states.get(change.entity)
+                if change.type in CORRECTIONS:
+                    self._write_changes(cursor, rows, refs)  # the refold reads them back
+                    rows, refs = [], []
+                    after = fold([*self._entity_changes(cursor, change.entity), change])
+                else:
+                    after = apply(before, change)
+                states[change.entity] = after
+                touched[change.entity] = change.position
+                row, row_refs = change_row(change, before, after)
+                rows.append(row)
+                refs.extend((ref, change.position) for ref in row_refs)
+            self._write_changes(cursor, rows, refs)
+            self._write_entities(cursor, [(states[p], position) for p, position in touched.items()])
+            self._insert_tracking(cursor, Tracking(NAME, notifications[-1].id))
+
+    def _current_states(self, cursor: Any, paths: Iterable[str]) -> dict[str, State]:
+        paths = sorted(paths)
+        states: dict[str, State] = {}
+        for start in range(0, len(paths), 500):
+            chunk = paths[start:start + 500]
+            cursor.execute(
+                self.sql(f"SELECT path, state FROM entities WHERE path IN ({','.join('?' * len(chunk))})"),
+                chunk,
+            )
+            for row in cursor.fetchall():
+                states[row["path"]] = orjson.loads(row["state"])
+        return states
+
+    def _entity_changes(self, cursor: Any, path: str) -> list[Change]:
+        cursor.execute(self.sql("SELECT * FROM changes WHERE entity = ? ORDER BY position"), (path,))
+        return [change_from_row(row) for row in cursor.fetchall()]
+
+    def _write_changes(
+        self, cursor: Any, rows: list[tuple[Any, ...]], refs: list[tuple[str, int]]
+    ) -> None:
+        if rows:
+            cursor.executemany(
+                self.sql(f"INSERT INTO changes ({', '.join(CHANGE_COLUMNS)}) "
+                         f"VALUES ({', '.join('?' * len(CHANGE_COLUMNS))})"),
+                rows,
+            )
+            self._index_text(cursor, rows)
+        if refs:
+            cursor.executemany(
+                self.sql("INSERT INTO change_refs (ref, position) VALUES (?, ?)"), refs
+            )
+
+    def _index_text(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
+        """Full-text index of change rows (SQLite keeps a separate FTS5 table)."""
+
+    def _write_entities(self, cursor: Any, states: list[tuple[State, int]]) -> None:
+        updates = ", ".join(f"{c} = excluded.{c}" for c in ENTITY_COLUMNS[1:])
+        cursor.executemany(
+            self.sql(f"INSERT INTO entities ({', '.join(ENTITY_COLUMNS)}) "
+                     f"VALUES ({', '.join('?' * len(ENTITY_COLUMNS))}) "
+                     f"ON CONFLICT (path) DO UPDATE SET {updates}"),
+            [(
+                state["path"], state["kind"], entity_party(state), entity_instrument(state),
+                state.get("status") or state.get("state"), state.get("due_on"),
+                state["version"], position, state["recorded_at"], orjson.dumps(state).decode(),
+            ) for state, position in states],
+        )
+
+
+def change_row(
+    change: Change, before: State | None, after: State | None
+) -> tuple[tuple[Any, ...], list[str]]:
+    """The change-log row of one event, and the references it is filtered by."""
+    state = after or before or {}
+    refs = change_refs(change, state)
+    party = next((r[6:] for r in refs if r.startswith("party:")), None)
+    instrument = next((r[11:] for r in refs if r.startswith("instrument:")), None)
+    provisions = [r[10:] for r in refs if r.startswith("provision:")]
+    row = (
+        change.position, change.event_id, change.type, change.entity, change.kind,
+        change.version, party, instrument, " ".join(provisions), change.recorded_at,
+        change.effective_on, change.effective_from, change.effective_to, change.recorded_by,
+        orjson.dumps(change.sources).decode(), change.note, summarise(change, state),
+        orjson.dumps(change.fields).decode(), orjson.dumps(diff(before, after)).decode(),
+    )
+    return row, refs
+
+
+def entity_party(state: State) -> str | None:
+    if state["kind"] == "parties":
+        return state.get("code")
+    return state.get("party") or state.get("against") or state.get("donor")
+
+
+def entity_instrument(state: State) -> str | None:
+    if state["kind"] == "instruments":
+        return state.get("code")
+    if state.get("instrument"):
+        return state["instrument"]
+    provisions = state.get("provisions") if state["kind"] != "instruments" else None
+    provision = state.get("provision") or (provisions[0] if provisions else None)
+    return provision.split(":", 1)[0] if provision else None
+
+
+def change_refs(change: Change, state: State) -> list[str]:
+    """What a change is about, for filters: `party:HRV`, `instrument:CCM`, `provision:VAP:14`."""
+    parties: list[str] = []
+    provisions: list[str] = []
+    instruments: list[str] = []
+    kind = change.kind
+    if kind == "parties":
+        parties.append(state.get("code", ""))
+        if change.type == "TreatyStatusChanged":
+            instruments.append(change.fields["instrument"])
+    elif kind == "instruments":
+        instruments.append(state.get("code", ""))
+        if state.get("parent"):
+            instruments.append(state["parent"])
+        if change.type == "ProvisionAdded":
+            provisions.append(f"{state.get('code')}:{change.fields['number']}")
+    else:
+        for key in ("party", "against", "donor", "recipient"):
+            if state.get(key):
+                parties.append(state[key])
+        provisions.extend(state.get("provisions") or [])
+        provisions.extend(state.get("covers") or [])
+        if state.get("provision"):
+            provisions.append(state["provision"])
+        if state.get("instrument"):
+            instruments.append(state["instrument"])
+    instruments.extend(p.split(":", 1)[0] for p in provisions)
+    refs = [f"party:{p}" for p in parties] + [f"instrument:{i}" for i in instruments]
+    refs += [f"provision:{p}" for p in provisions]
+    return list(dict.fromkeys(r for r in refs if not r.endswith(":")))
+
+
+def change_from_row(row: Any) -> Change:
+    return Change(
+        position=row["position"], event_id=row["event_id"], type=row["type"],
+        entity=row["entity"], version=row["version"], recorded_at=row["recorded_at"],
+        effective_on=row["effective_on"], recorded_by=row["recorded_by"],
+        sources=orjson.loads(row["sources"]), note=row["note"], fields=orjson.loads(row["fields"]),
+    )
+
+
+class SQLiteStateView(StateView, SQLiteTrackingRecorder):
+    dialect = "sqlite"
+
+    def model_table_statements(self) -> list[str]:
+        return [
+            *_tables("INTEGER"),
+            "CREATE VIRTUAL TABLE IF NOT EXISTS changes_fts USING fts5("
+            "summary, note, sources, content='changes', content_rowid='position')",
+        ]
+
+    def extra_tables(self) -> tuple[str, ...]:
+        return ("changes_fts",)
+
+    def tracking_table(self) -> str:
+        return "tracking"
+
+    @contextmanager
+    def transaction(self, commit: bool = True) -> Iterator[Any]:
+        """A write transaction takes the write lock at BEGIN (a deferred one could find the log
+        moved on under its read snapshot and fail). WAL with synchronous=NORMAL: a power cut
+        may drop the last batches, but with their tracking position, so they are projected
+        again; nothing is doubled."""
+        with self.datastore.get_connection(commit=commit) as connection:
+            raw = connection._sqlite_conn
+            raw.execute("PRAGMA synchronous=NORMAL")
+            raw.execute("BEGIN IMMEDIATE" if commit else "BEGIN")
+            try:
+                yield SQLiteCursor(raw.cursor())
+            except BaseException:
+                raw.rollback()
+                raise
+            if commit:
+                raw.commit()
+            else:
+                raw.rollback()
+
+    def _index_text(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
+        cursor.executemany(
+            "INSERT INTO changes_fts (rowid, summary, note, sources) VALUES (?, ?, ?, ?)",
+            [(row[0], row[16], row[15], row[14]) for row in rows],
+        )
+
+class PostgresStateView(StateView, PostgresTrackingRecorder):
+    dialect = "postgres"
+
+    def model_table_statements(self) -> list[str]:
+        return [
+            *_tables("BIGINT"),
+            "ALTER TABLE changes ADD COLUMN IF NOT EXISTS search tsvector GENERATED ALWAYS AS "
+            "(to_tsvector('simple', summary || ' ' || coalesce(note, '') || ' ' || sources)) STORED",
+        ]
+
+    def extra_indexes(self) -> list[str]:
+        return ["CREATE INDEX IF NOT EXISTS changes_search ON changes USING GIN (search)"]
+
+    def tracking_table(self) -> str:
+        return self.tracking_table_name
+
+    def sql(self, statement: str) -> str:
+        return statement.replace("?", "%s")
+
+
+def open_view(database_url: str) -> StateView:
+    """The state read model in the same database as the events."""
+    env = persistence_env(database_url)
+    factory = InfrastructureFactory.construct(Environment(APP, env))
+    view_class = SQLiteStateView if env["PERSISTENCE_MODULE"].endswith("sqlite") else PostgresStateView
+    view = factory.tracking_recorder(view_class)
+    view.create_model_tables()
+    return view

@@ -1,0 +1,86 @@
+"""One human line per change, for the change log, feeds and pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections.fold import Change
+
+TEMPLATES: dict[str, str] = {
+    "PartyRegistered": "{name} ({code}) registered as {party_kind}",
+    "TreatyStatusChanged": "{subject}: {status_text} the {instrument} on {on}",
+    "InstrumentRegistered": "{title} ({code}) registered",
+    "ProvisionAdded": "{instrument} {number} added: {title}",
+    "CommitmentPledged": "{party} pledged on {provisions_text}: {text}",
+    "ProgressReported": "{party} reported progress ({status}) on commitment {ref}",
+    "DueDateExtended": "Due date of commitment {ref} extended to {due_on}",
+    "CommitmentAssessed": "Commitment {ref} of {party} assessed {outcome} ({assessor}, {assessed_by})",
+    "CommitmentWithdrawn": "{party} withdrew commitment {ref}",
+    "DeadlineLapsed": "{party}: {noun} {ref} due {due_on} lapsed unmet",
+    "FundingPledged": "{donor} pledged {amount} {currency}{recipient_text}",
+    "FundingDisbursed": "{amount} {currency} disbursed against funding {ref}",
+    "ObligationDeclared": "{party}: {obligation_kind_text} obligation under {provision} declared{deadline_text}",
+    "ObligationProgressReported": "{party} reported progress on obligation {ref}",
+    "ExtensionRequested": "{party} requested an extension of obligation {ref} to {requested_deadline}",
+    "ExtensionGranted": "Extension of obligation {ref} of {party} granted to {deadline}",
+    "ExtensionRefused": "Extension of obligation {ref} of {party} refused",
+    "CompletionDeclared": "{party} declared completion of obligation {ref}",
+    "ReportRegistered": "{party}: {report_kind} report to the {instrument} for {period}{due_text}",
+    "ReportSubmitted": "{party} submitted its {report_kind} report to the {instrument} for {period} (received {received_on})",
+    "ReportAmended": "{party} amended its {report_kind} report to the {instrument} for {period}",
+    "AllegationFiled": "Allegation against {against} under {provision} filed by {filed_by}",
+    "ReviewOpened": "Review opened of allegation {ref} against {against}",
+    "ClarificationRequested": "Clarification requested from {against} on allegation {ref}",
+    "ResponseReceived": "Response received from {against} on allegation {ref}",
+    "InvestigationOpened": "Investigation opened of allegation {ref} against {against}",
+    "FindingIssued": "Finding issued by {issued_by} on allegation {ref} against {against}",
+    "AllegationResolved": "Allegation {ref} against {against} resolved: {outcome}",
+    "AllegationReopened": "Allegation {ref} against {against} reopened",
+    "EntryCorrected": "Correction to {entity}: {fields_text}",
+    "EntryRetracted": "Retraction of an entry of {entity}: {reason}",
+}
+STATUS_TEXT = {
+    "signed": "signed", "ratified": "ratified", "acceded": "acceded to",
+    "entered_into_force": "became bound by (entry into force of)", "withdrew": "withdrew from",
+}
+NOUNS = {"commitments": "commitment", "obligations": "obligation", "reports": "report"}
+
+
+def summarise(change: Change, state: dict[str, Any] | None) -> str:
+    """The change in one line, with codes and ids from the event and its entity's state."""
+    values: dict[str, Any] = {**(state or {}), **change.fields}
+    values.update(
+        ref=change.entity.split("/", 1)[1],
+        entity=change.entity,
+        noun=NOUNS.get(change.kind, "entry"),
+        subject=(state or {}).get("name") or (state or {}).get("code", ""),
+        party=values.get("party") or (state or {}).get("code", ""),
+        against=values.get("against", ""),
+        instrument=values.get("instrument") or (state or {}).get("code", ""),
+    )
+    if change.type == "TreatyStatusChanged":
+        values["status_text"] = STATUS_TEXT.get(change.fields["status"], change.fields["status"])
+    elif change.type == "CommitmentPledged":
+        values["provisions_text"] = ", ".join(change.fields["provisions"])
+    elif change.type == "FundingPledged":
+        recipient = change.fields.get("recipient")
+        values["recipient_text"] = f" to {recipient}" if recipient else ""
+    elif change.type == "ObligationDeclared":
+        values["obligation_kind_text"] = change.fields["obligation_kind"].replace("_", " ")
+        deadline = change.fields.get("deadline")
+        values["deadline_text"] = f", deadline {deadline}" if deadline else " (no deadline stated)"
+    elif change.type == "ReportRegistered":
+        due = change.fields.get("due_on")
+        values["due_text"] = f" due {due}" if due else " (no due date)"
+    elif change.type == "EntryCorrected":
+        values["fields_text"] = ", ".join(
+            f"{name} = {value}" for name, value in change.fields["fields"].items()
+        )
+    return TEMPLATES[change.type].format_map(_Blank(values))
+
+
+class _Blank(dict):
+    """Formatting values where a missing key renders empty rather than failing."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
