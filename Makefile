@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export LEDGER_DATABASE_URL ?= sqlite:///./var/ledger.db
 
-.PHONY: run test install postgres-package schema clean
+.PHONY: run test bench install postgres-package schema clean
 
 $(BIN)/ledger: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ run: install
 ## The whole suite, against SQLite and a throwaway PostgreSQL server that the tests start.
 test: install postgres-package
 	$(BIN)/pytest
+
+## Benchmarks: ratios measured side by side in one run (BENCH_EVENTS events, default 1,000,000).
+BENCH_EVENTS ?= 1000000
+bench: install
+	$(BIN)/python -m benchmarks --events $(BENCH_EVENTS)
 
 ## Debian's PostgreSQL server, installed if missing (the tests run initdb into a temporary folder).
 postgres-package:

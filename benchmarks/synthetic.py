@@ -17,7 +17,7 @@ import pycountry
 from ledger.allegations import Allegation
 from ledger.commands import Ledger
 from ledger.commitments import Commitment
-from ledger.entity import Entity, Provenance, provenance
+from ledger.entity import Entity, Provenance, aggregate_id, provenance
 from ledger.instruments import Instrument
 from ledger.obligations import Obligation
 from ledger.parties import Party
@@ -50,10 +50,11 @@ class _Batcher:
 
 
 def generate(ledger: Ledger, events: int, seed: int = 1, batch: int = 500) -> int:
-    """Append about `events` events (at least that many) to the ledger; returns the count."""
+    """Append at least `events` events to the ledger; returns the count. Calls with different
+    seeds add to the same log (instruments and parties are registered once)."""
     rng = random.Random(seed)
     out = _Batcher(ledger, batch)
-    for _ in _generate(rng, out, events):
+    for _ in _generate(ledger, rng, out, events, f"s{seed}"):
         pass
     out.flush()
     return out.count
@@ -63,8 +64,34 @@ def _with(rng: random.Random) -> None:
     provenance.set(Provenance(recorded_by="synthetic", effective_on=_day(rng), sources=(SOURCE,)))
 
 
-def _generate(rng: random.Random, out: _Batcher, events: int) -> Iterator[None]:
+def _generate(
+    ledger: Ledger, rng: random.Random, out: _Batcher, events: int, prefix: str
+) -> Iterator[None]:
     _with(rng)
+    codes = sorted(c.alpha_3 for c in pycountry.countries)[:150]
+    if aggregate_id("instruments/CCM") not in ledger.repository:
+        _register_base(rng, out, codes)
+    live: list[Entity] = []
+    serial = 0
+    while out.count + len(out.pending) < events:
+        serial += 1
+        _with(rng)
+        if live and rng.random() < 0.55:
+            entity = rng.choice(live)
+            if _advance(rng, entity):
+                out.add(entity)
+            else:
+                live.remove(entity)
+        else:
+            entity = _create(rng, f"{prefix}-{serial}", rng.choice(codes))
+            out.add(entity)
+            live.append(entity)
+            if len(live) > 5000:
+                live.pop(0)
+        yield
+
+
+def _register_base(rng: random.Random, out: _Batcher, codes: list[str]) -> None:
     ccm = Instrument.register("CCM", "Convention on Cluster Munitions", "treaty", None, "2008-05-30")
     for number in ("3", "4", "5", "6", "7", "9"):
         ccm.add_provision(number, "article", f"Article {number}", None, None)
@@ -73,45 +100,25 @@ def _generate(rng: random.Random, out: _Batcher, events: int) -> Iterator[None]:
         vap.add_provision(str(number), "action", f"Action #{number}", None, None)
     out.add(ccm)
     out.add(vap)
-    codes = sorted(c.alpha_3 for c in pycountry.countries)[:150]
     for code in codes:
         party = Party.register(code, code, "state")
         party.change_treaty_status("CCM", rng.choice(["signed", "ratified", "acceded"]), _day(rng))
         out.add(party)
-    live: list[Entity] = []
-    serial = 0
-    while out.count + len(out.pending) < events:
-        serial += 1
-        _with(rng)
-        party = rng.choice(codes)
-        roll = rng.random()
-        if live and roll < 0.55:
-            entity = rng.choice(live)
-            if _advance(rng, entity):
-                out.add(entity)
-            else:
-                live.remove(entity)
-            yield
-            continue
-        if roll < 0.7:
-            entity: Entity = Commitment.pledge(
-                f"s{serial}", party, [f"VAP:{rng.randint(1, 66)}"], "Synthetic pledge",
-                "target", _day(rng))
-        elif roll < 0.8:
-            entity = Obligation.declare(
-                f"s{serial}", party, f"CCM:{rng.choice(['3', '4', '5'])}",
-                rng.choice(["stockpile_destruction", "clearance", "victim_assistance"]),
-                "Synthetic obligation", {"units": rng.randint(1, 10000)}, _day(rng))
-        elif roll < 0.93:
-            entity = Report.register(party, "CCM", "annual", f"s{serial}", _day(rng))
-        else:
-            entity = Allegation.file(f"s{serial}", party, "CCM:3", "CMC", None, None,
-                                     "Synthetic allegation", None)
-        out.add(entity)
-        live.append(entity)
-        if len(live) > 5000:
-            live.pop(0)
-        yield
+
+
+def _create(rng: random.Random, ref: str, party: str) -> Entity:
+    roll = rng.random()
+    if roll < 0.45:
+        return Commitment.pledge(ref, party, [f"VAP:{rng.randint(1, 66)}"], "Synthetic pledge",
+                                 "target", _day(rng))
+    if roll < 0.7:
+        return Obligation.declare(
+            ref, party, f"CCM:{rng.choice(['3', '4', '5'])}",
+            rng.choice(["stockpile_destruction", "clearance", "victim_assistance"]),
+            "Synthetic obligation", {"units": rng.randint(1, 10000)}, _day(rng))
+    if roll < 0.92:
+        return Report.register(party, "CCM", "annual", ref, _day(rng))
+    return Allegation.file(ref, party, "CCM:3", "CMC", None, None, "Synthetic allegation", None)
 
 
 def _advance(rng: random.Random, entity: Entity) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -195,11 +195,13 @@ def overdue(view: StateView, today: str, clock: Clock = NOW) -> list[State]:
 def instrument_summary(
     view: StateView, instrument: str, today: str, clock: Clock = NOW
 ) -> dict[str, Any]:
-    """Counts of the kind a progress report gives, for one treaty, as of the clock."""
-    parties = entities(view, "parties", clock)
-    status = Counter(
-        p["statuses"][instrument]["status"] for p in parties if instrument in p["statuses"]
-    )
+    """Who is where, for one treaty, as of the clock: the parties behind each count a progress
+    report gives (States Parties, stockpiles declared and destroyed, clearance, legislation,
+    reports submitted, on time, late or missing, allegations by state). `today` judges due dates."""
+    statuses: dict[str, set[str]] = defaultdict(set)
+    for party in entities(view, "parties", clock):
+        if instrument in party["statuses"]:
+            statuses[party["statuses"][instrument]["status"]].add(party["code"])
     obligations = [o for o in entities(view, "obligations", clock)
                    if o["provision"].split(":", 1)[0] == instrument]
     by_kind: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
@@ -220,23 +222,23 @@ def instrument_summary(
         timeliness[r["report_kind"]][report_timeliness(r, today)].add(r["party"])
         if r["received_on"] is not None:
             timeliness[r["report_kind"]]["submitted"].add(r["party"])
-    allegations = Counter(a["state"] for a in entities(view, "allegations", clock)
-                          if a["provision"].split(":", 1)[0] == instrument)
+    allegations: dict[str, set[str]] = defaultdict(set)
+    for a in entities(view, "allegations", clock):
+        if a["provision"].split(":", 1)[0] == instrument:
+            allegations[a["state"]].add(a["against"])
     return {
         "instrument": instrument,
         "as_of": today,
-        "states_parties": sum(status[s] for s in ("ratified", "acceded", "entered_into_force")),
-        "bound_by_status": {
-            "ratified_or_acceded": sorted(p["code"] for p in parties
-                                          if p["statuses"].get(instrument, {}).get("status") in BOUND),
-        },
-        "treaty_status": dict(sorted(status.items())),
-        "obligations": {kind: {k: sorted(v) for k, v in sorted(counts.items())}
-                        for kind, counts in sorted(by_kind.items())},
-        "reports": {kind: {k: sorted(v) for k, v in sorted(counts.items())}
-                    for kind, counts in sorted(timeliness.items())},
-        "allegations": dict(sorted(allegations.items())),
+        "states_parties": sorted(set().union(*(statuses[s] for s in BOUND))),
+        "treaty_status": _lists(statuses),
+        "obligations": {kind: _lists(counts) for kind, counts in sorted(by_kind.items())},
+        "reports": {kind: _lists(counts) for kind, counts in sorted(timeliness.items())},
+        "allegations": _lists(allegations),
     }
+
+
+def _lists(groups: dict[str, set[str]]) -> dict[str, list[str]]:
+    return {key: sorted(values) for key, values in sorted(groups.items())}
 
 
 def progress_matrix(view: StateView, plan: str, clock: Clock = NOW) -> dict[str, Any]:
