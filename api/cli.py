@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from api.importer import ImportReport, import_lines
 from api.settings import Settings, get_settings
+from api.tokens import SCOPES, TokenStore
 from ledger.commands import Ledger
 from ledger.errors import LedgerError
 from ledger.exchange import FORMATS, export_lines, read_export
@@ -272,6 +273,79 @@ def tick(
     for outcome in recorded:
         typer.echo(f"lapsed: {outcome.result}")
     typer.echo(f"tick {today}: {len(recorded)} deadline(s) lapsed", err=True)
+
+
+token_app = typer.Typer(help="Bearer tokens for recorders (stored hashed; shown once).",
+                        no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+def open_tokens() -> TokenStore:
+    settings = get_settings()
+    try:
+        return TokenStore(settings.database_url)
+    except Exception as error:  # the store could not be opened: say so in one line
+        raise fail(f"cannot open the store {settings.database_url}: {error}") from None
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option(help="the principal recorded on each event")],
+    scope: Annotated[list[str], typer.Option(help=f"repeatable: {', '.join(SCOPES)}")],
+) -> None:
+    """Create a token and print it (the only time it is shown)."""
+    try:
+        typer.echo(open_tokens().create(name, scope))
+    except LedgerError as error:
+        raise fail(str(error)) from None
+
+
+@token_app.command("revoke")
+def token_revoke(name: Annotated[str, typer.Argument(help="the token's name")]) -> None:
+    """Revoke a token: it stops working at once."""
+    try:
+        open_tokens().revoke(name)
+    except LedgerError as error:
+        raise fail(str(error)) from None
+    typer.echo(f"revoked {name}", err=True)
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """Names, scopes and dates of every token (never the secrets)."""
+    for row in open_tokens().list():
+        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
+        typer.echo(f"{row['name']}\t{row['scopes']}\t{row['created_at']}\t{state}")
+
+
+@app.command()
+def get(
+    path: Annotated[str, typer.Argument(help="a URL path with its query, e.g. /v1/parties/HRV")],
+) -> None:
+    """Run one GET request in-process and print the body; exit 1 on an error status."""
+    import asyncio
+
+    import httpx
+
+    from api.main import create_app
+
+    settings = get_settings().model_copy(update={"tick_interval": 0, "project_in_process": False})
+    with open_projector(settings) as projector:
+        projector.catch_up()
+    app_ = create_app(settings)
+
+    async def fetch() -> httpx.Response:
+        async with app_.router.lifespan_context(app_):
+            transport = httpx.ASGITransport(app=app_)
+            async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as client:
+                return await client.get(path)
+
+    response = asyncio.run(fetch())
+    sys.stdout.buffer.write(response.content)
+    if response.content and not response.content.endswith(b"\n"):
+        sys.stdout.buffer.write(b"\n")
+    if response.status_code >= 400:
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

@@ -4,57 +4,69 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
 
-from fastapi import FastAPI, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi import FastAPI
 
+from api import problems
+from api.middleware import BodyLimit, RequestLog, RequireToken
+from api.routes import changes, entities, log, operations, summaries, writes
 from api.settings import Settings
+from api.tokens import TokenStore
 from api.workers import Workers
 from ledger.commands import Ledger
-from ledger.exchange import export_line
+from projections.store import open_view
+
+DESCRIPTION = """\
+An event-sourced ledger of public treaty commitments: every pledge, report submission,
+compliance allegation and its resolution is an immutable event.
+
+* **Writes** need a bearer token (`ledger token create`) with the route's scope (`record`,
+  `adjudicate`, `admin`). `Idempotency-Key` makes retries safe; `If-Match` with an entity's ETag
+  refuses a write on a stale version (412).
+* **Reads** are public. Entities take `as_known_at` (what the ledger knew) or `effective_on`
+  (the world on that date).
+* **Errors** are `application/problem+json` (RFC 9457) with `errors: [{field, reason}]`.
+"""
+
+
+class _LazyTokens:
+    """The token store, opened on first use (nothing connects at import or app creation)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings, self.store = settings, None
+
+    def authenticate(self, token: str):  # noqa: ANN201 - delegates to TokenStore
+        if self.store is None:
+            self.store = TokenStore(self.settings.database_url)
+        return self.store.authenticate(token)
 
 
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.ledger = Ledger(settings.database_url)
+        app.state.view = open_view(settings.database_url)
         workers = Workers(settings)
         workers.start()
         try:
             yield
         finally:
             workers.stop()
+            app.state.view.datastore.close()
             app.state.ledger.close()
 
     app = FastAPI(
         title="Commitment Ledger",
         summary="Who promised what, who reported, who was accused, and how it ended.",
+        description=DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
     )
-
-    @app.get("/-/health", tags=["operations"])
-    def health() -> dict[str, str]:
-        """The process is up (it does not touch the store)."""
-        return {"status": "ok"}
-
-    @app.get(
-        "/v1/events",
-        tags=["log"],
-        response_class=StreamingResponse,
-        responses={200: {"content": {"application/x-ndjson": {}}}},
-    )
-    def events(
-        request: Request,
-        after: Annotated[int, Query(ge=0, description="log position to read after")] = 0,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    ) -> StreamingResponse:
-        """The raw event log after a position: NDJSON export lines, each with its `position`."""
-        ledger: Ledger = request.app.state.ledger
-        return StreamingResponse(
-            (export_line(n, position=n.id) for n in ledger.read(after, limit)),
-            media_type="application/x-ndjson",
-        )
-
+    app.state.settings = settings
+    problems.install(app)
+    for module in (operations, changes, log, summaries, entities, writes):
+        app.include_router(module.router)
+    app.add_middleware(RequireToken, tokens=_LazyTokens(settings))
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLog)
     return app

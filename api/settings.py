@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="address `ledger serve` listens on")
     port: int = Field(default=8000, ge=1, le=65535, description="port `ledger serve` listens on")
     environment: Literal["development", "production"] = "development"
+    max_body_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=1024, description="largest request body accepted (413 above)"
+    )
     project_in_process: bool = Field(
         default=True,
         description="run the projector inside `ledger serve`; turn off when separate "

@@ -56,6 +56,8 @@ class Outcome:
     result: str
     events: list[str] = field(default_factory=list)
     replayed: bool = False
+    #: log position of the last event recorded (0 when replayed or nothing was recorded)
+    position: int = 0
 
 
 @dataclass
@@ -190,7 +192,8 @@ class Ledger(Application):
         if run.key is not None:
             receipt = Receipt.issue(run.key, run.command, run.digest, result, outcome.events)
             events.extend(receipt.collect_events())
-        self.save(*events)
+        recordings = self.save(*events)
+        outcome.position = recordings[-1].notification.id if recordings else 0
         run.outcome = outcome
         return result
 
@@ -206,9 +209,8 @@ class Ledger(Application):
         run = _run.get()
         if run is not None and run.expected is not None and run.expected[0] == path:
             if entity.version != run.expected[1]:
-                raise errors.VersionConflict(
-                    f"{path} is at version {entity.version}, not {run.expected[1]}",
-                    field="If-Match",
+                raise errors.StaleVersion(
+                    f"{path} is at version {entity.version}, not {run.expected[1]}"
                 )
         return entity
 

@@ -128,7 +128,13 @@ class IdempotencyKeyReused(LedgerError):
 
 
 class VersionConflict(LedgerError):
-    """The entity changed since the version the caller expected."""
+    """The entity kept changing under concurrent writes; the command can be tried again."""
+
+
+class StaleVersion(VersionConflict):
+    """The entity changed since the version the caller expected (HTTP If-Match)."""
+
+    field = "If-Match"
 
 
 class StoreNotEmpty(LedgerError):

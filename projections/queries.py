@@ -229,7 +229,7 @@ def instrument_summary(
     return {
         "instrument": instrument,
         "as_of": today,
-        "states_parties": sorted(set().union(*(statuses[s] for s in BOUND))),
+        "states_parties": sorted(set().union(*(statuses.get(s, set()) for s in BOUND))),
         "treaty_status": _lists(statuses),
         "obligations": {kind: _lists(counts) for kind, counts in sorted(by_kind.items())},
         "reports": {kind: _lists(counts) for kind, counts in sorted(timeliness.items())},

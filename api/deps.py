@@ -1,0 +1,97 @@
+"""Dependencies of the routes: the ledger, the read model, the settings and the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time, timezone
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.settings import Settings
+from api.tokens import Principal
+from ledger.commands import Ledger
+from projections.queries import Clock
+from projections.store import StateView
+
+
+def get_ledger(request: Request) -> Ledger:
+    return request.app.state.ledger
+
+
+def get_view(request: Request) -> StateView:
+    return request.app.state.view
+
+
+def get_settings_(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+ViewDep = Annotated[StateView, Depends(get_view)]
+SettingsDep = Annotated[Settings, Depends(get_settings_)]
+
+
+#: documents the bearer scheme in OpenAPI; `RequireToken` has already checked the token
+bearer = HTTPBearer(auto_error=False, description="a token from `ledger token create`")
+
+
+def require(scope: str) -> Callable[[Request], Principal]:
+    """The authenticated caller (see `RequireToken`), if it holds `scope` (admin holds all)."""
+
+    def check(
+        request: Request,
+        _: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
+    ) -> Principal:
+        principal: Principal | None = request.scope.get("state", {}).get("principal")
+        if principal is None:
+            raise HTTPException(401, "writes need a valid bearer token")
+        if not principal.may(scope):
+            raise HTTPException(403, f"this needs a token with the {scope!r} scope")
+        return principal
+
+    return check
+
+
+def parse_moment(text: str, field: str) -> str:
+    """RFC 3339 time (UTC if no offset) or a date, meaning the end of that day in UTC."""
+    try:
+        if len(text) == 10:
+            moment = datetime.combine(date.fromisoformat(text), time.max, tzinfo=timezone.utc)
+        else:
+            moment = datetime.fromisoformat(text)
+            moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise RequestValidationError([{
+            "loc": ("query", field), "type": "value_error",
+            "msg": "expected an RFC 3339 time such as 2011-08-20T12:00:00Z, or a date",
+        }]) from None
+    return moment.astimezone(timezone.utc).isoformat()
+
+
+def clock(
+    as_known_at: Annotated[
+        str | None,
+        Query(description="what the ledger knew at this time (RFC 3339; a date means the end "
+                          "of that day, UTC)", examples=["2011-08-20T00:00:00Z"],
+              max_length=40),
+    ] = None,
+    at_position: Annotated[
+        int | None, Query(ge=0, description="what the ledger knew at this log position")
+    ] = None,
+    effective_on: Annotated[
+        date | None,
+        Query(description="the world as it stood on this date, as known now",
+              examples=["2011-06-30"]),
+    ] = None,
+) -> Clock:
+    return Clock(
+        known_at=parse_moment(as_known_at, "as_known_at") if as_known_at else None,
+        known_at_position=at_position,
+        effective_on=effective_on.isoformat() if effective_on else None,
+    )
+
+
+ClockDep = Annotated[Clock, Depends(clock)]

@@ -1,0 +1,150 @@
+"""ASGI middleware, outermost first: request ids and JSON access logs, the body size limit, and
+authentication of writes before anything reads the request body."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+import anyio
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.tokens import TokenStore
+
+access_log = logging.getLogger("ledger.access")
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class JSONFormatter(logging.Formatter):
+    """One JSON object per log line, with the request id when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return orjson.dumps(entry).decode()
+
+
+async def _send_problem(send: Send, status: int, title: str, detail: str,
+                        path: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
+    body = orjson.dumps({"type": f"/-/problems#{title.lower().replace(' ', '-')}",
+                         "title": title, "status": status, "detail": detail, "instance": path})
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()), *headers]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestLog:
+    """Give each request an id (kept from `X-Request-ID` when sent) and log one JSON line."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:100] or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started, status = time.perf_counter(), 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []),
+                                      (b"x-request-id", request_id.encode("latin-1"))]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            principal = scope["state"].get("principal")
+            access_log.info("request", extra={"fields": {
+                "request_id": request_id, "method": scope["method"], "path": scope["path"],
+                "status": status, "ms": round((time.perf_counter() - started) * 1000, 1),
+                "principal": principal.name if principal else None,
+            }})
+
+
+class BodyLimit:
+    """Refuse bodies over the limit with 413, by Content-Length or while streaming."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await _send_problem(send, 413, "Content Too Large",
+                                f"request bodies are limited to {self.max_bytes} bytes", scope["path"])
+            return
+        seen = 0
+        started = False
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited, tracking_send)
+        except _TooLarge:
+            if not started:
+                await _send_problem(send, 413, "Content Too Large",
+                                    f"request bodies are limited to {self.max_bytes} bytes",
+                                    scope["path"])
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class RequireToken:
+    """Writes under /v1/ need a valid bearer token, checked before the body is read: an
+    anonymous caller learns nothing about the request schema. Scopes are checked per route."""
+
+    def __init__(self, app: ASGIApp, tokens: Any) -> None:
+        self.app = app
+        self.tokens: TokenStore = tokens
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] != "http" or scope["method"] not in WRITE_METHODS
+                or not scope["path"].startswith("/v1/")):
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        scheme, _, token = header.partition(" ")
+        principal = None
+        if scheme.lower() == "bearer":
+            principal = await anyio.to_thread.run_sync(self.tokens.authenticate, token.strip())
+        if principal is None:
+            await _send_problem(send, 401, "Unauthorized",
+                                "writes need a valid bearer token (Authorization: Bearer ...)",
+                                scope["path"], [(b"www-authenticate", b'Bearer realm="ledger"')])
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)

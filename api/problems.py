@@ -1,0 +1,122 @@
+"""One error shape everywhere: RFC 9457 `application/problem+json`, with the field and reason."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from ledger import errors
+
+log = logging.getLogger("ledger.api")
+
+MEDIA_TYPE = "application/problem+json"
+
+#: HTTP status of each refusal; anything not listed is a 409 (the command conflicts with state)
+STATUS: list[tuple[type[errors.LedgerError], int]] = [
+    (errors.StaleVersion, 412),
+    (errors.VersionConflict, 409),
+    (errors.IdempotencyKeyReused, 422),
+    (errors.InvalidValue, 422),
+    (errors.AlreadyExists, 409),
+    (errors.StoreUnavailable, 503),
+    (errors.NotFound, 404),
+]
+
+
+class FieldError(BaseModel):
+    field: str
+    reason: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[FieldError] = []
+
+
+class ProblemException(Exception):
+    """Raised by a route to answer with a problem that is not a ledger refusal."""
+
+    def __init__(self, status: int, title: str, detail: str, code: str,
+                 field_errors: list[tuple[str, str]] = ()) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.code = status, title, detail, code
+        self.field_errors = list(field_errors)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+def problem(
+    request: Request, status: int, title: str, detail: str, code: str,
+    field_errors: list[tuple[str, str]] = (), headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": f"/-/problems#{code}", "title": title, "status": status, "detail": detail,
+        "instance": request.url.path,
+    }
+    if field_errors:
+        body["errors"] = [{"field": f, "reason": r} for f, r in field_errors]
+    return Response(orjson.dumps(body), status_code=status, media_type=MEDIA_TYPE,
+                    headers=headers)
+
+
+def ledger_error(request: Request, error: errors.LedgerError) -> Response:
+    status = next((code for cls, code in STATUS if isinstance(error, cls)), 409)
+    if status == 404 and error.field not in request.path_params:
+        status = 422  # the entity named in the body does not exist: the body is at fault
+    name = type(error).__name__
+    fields = [(error.field, str(error))] if error.field and status in (412, 422) else []
+    return problem(request, status, re.sub(r"(?<!^)(?=[A-Z])", " ", name), str(error),
+                   _slug(name), fields)
+
+
+def validation_error(request: Request, error: RequestValidationError) -> Response:
+    fields = []
+    for item in error.errors():
+        loc = [str(part) for part in item.get("loc", ()) if part not in ("body",)]
+        fields.append((".".join(loc) or "body", item.get("msg", "invalid")))
+    return problem(request, 422, "Invalid request", "the request does not have the expected "
+                   "shape", "invalid-request", fields)
+
+
+def http_error(request: Request, error: HTTPException) -> Response:
+    titles = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+              405: "Method Not Allowed", 413: "Content Too Large", 406: "Not Acceptable"}
+    title = titles.get(error.status_code, "HTTP error")
+    return problem(request, error.status_code, title, str(error.detail), _slug(title.replace(" ", "")),
+                   headers=getattr(error, "headers", None))
+
+
+def unexpected_error(request: Request, error: Exception) -> Response:
+    log.exception("unexpected error", extra={"path": request.url.path})
+    return problem(request, 500, "Internal Server Error",
+                   "the ledger could not answer this request",
+                   "internal-server-error")
+
+
+def problem_exception(request: Request, error: ProblemException) -> Response:
+    return problem(request, error.status, error.title, error.detail, error.code,
+                   error.field_errors)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(ProblemException, problem_exception)
+    app.add_exception_handler(errors.LedgerError, ledger_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected_error)

@@ -1,0 +1,1 @@
+"""One module per family of routes; `api.main` includes their routers."""

@@ -1,0 +1,118 @@
+"""The change log for journalists: filters, cursor paging, CSV and NDJSON downloads streamed in
+constant memory."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from api.deps import ViewDep, parse_moment
+from projections.queries import ChangeFilter, changes
+from projections.store import StateView
+
+router = APIRouter(tags=["change log"])
+
+CODE = r"^[A-Z0-9][A-Z0-9-]{1,19}$"
+DAY = r"^\d{4}-\d{2}-\d{2}$"
+#: the CSV columns, in order (documented in the README)
+CSV_COLUMNS = ("position", "event_id", "recorded_at", "effective_on", "type", "entity", "party",
+               "instrument", "provisions", "summary", "recorded_by", "sources", "note", "diff")
+PAGE = 1000
+
+
+def change_filter(
+    party: Annotated[str | None, Query(pattern=CODE, examples=["LAO"])] = None,
+    instrument: Annotated[str | None, Query(pattern=CODE, examples=["CCM"])] = None,
+    action: Annotated[str | None, Query(pattern=r"^[A-Z0-9][A-Z0-9-]{1,19}:[A-Za-z0-9.()-]{1,20}$",
+                                        description="a provision", examples=["VAP:14"])] = None,
+    kind: Annotated[str | None, Query(pattern=r"^[A-Za-z]{1,40}$", description="an event type "
+                                      "(ReportSubmitted) or an entity family (reports)")] = None,
+    entity: Annotated[str | None, Query(pattern=r"^[a-z]+/[A-Za-z0-9._-]{1,200}$")] = None,
+    recorded_from: Annotated[str | None, Query(max_length=40)] = None,
+    recorded_to: Annotated[str | None, Query(max_length=40)] = None,
+    effective_from: Annotated[str | None, Query(pattern=DAY)] = None,
+    effective_to: Annotated[str | None, Query(pattern=DAY)] = None,
+    q: Annotated[str | None, Query(max_length=200, description="words, all required")] = None,
+) -> ChangeFilter:
+    return ChangeFilter(
+        party=party, instrument=instrument, action=action, kind=kind, entity=entity,
+        recorded_from=parse_moment(recorded_from, "recorded_from") if recorded_from else None,
+        recorded_to=parse_moment(recorded_to, "recorded_to") if recorded_to else None,
+        effective_from=effective_from, effective_to=effective_to, q=q,
+    )
+
+
+FilterDep = Annotated[ChangeFilter, Depends(change_filter)]
+
+
+class ChangePage(BaseModel):
+    changes: list[dict[str, Any]]
+    next: str | None = None
+
+
+@router.get("/v1/changes")
+def list_changes(
+    request: Request, view: ViewDep, where: FilterDep,
+    after: Annotated[int, Query(ge=0, description="log position to continue after")] = 0,
+    limit: Annotated[int, Query(ge=1, le=PAGE)] = 100,
+) -> ChangePage:
+    """Change-log rows matching every filter, oldest first; `next` continues the listing."""
+    rows = changes(view, where, after=after, limit=limit)
+    following = None
+    if len(rows) == limit:
+        following = str(request.url.include_query_params(after=rows[-1]["position"]))
+    return ChangePage(changes=rows, next=following)
+
+
+def _all_rows(view: StateView, where: ChangeFilter) -> Iterator[dict[str, Any]]:
+    after = 0
+    while rows := changes(view, where, after=after, limit=PAGE):
+        yield from rows
+        after = rows[-1]["position"]
+
+
+def _csv_lines(view: StateView, where: ChangeFilter) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for row in _all_rows(view, where):
+        writer.writerow([
+            row["position"], row["event_id"], row["recorded_at"], row["effective_on"] or "",
+            row["type"], row["entity"], row["party"] or "", row["instrument"] or "",
+            " ".join(row["provisions"]), row["summary"], row["recorded_by"],
+            "; ".join(_source_text(s) for s in row["sources"]), row["note"] or "",
+            orjson.dumps(row["diff"]).decode(),
+        ])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _source_text(source: dict[str, Any]) -> str:
+    where = ", ".join(f"{k} {source[k]}" for k in ("document", "paragraph") if source.get(k))
+    return f"{source['title']} ({where})" if where else source["title"]
+
+
+@router.get("/v1/changes.csv", response_class=StreamingResponse,
+            responses={200: {"content": {"text/csv": {}}}})
+def changes_csv(view: ViewDep, where: FilterDep) -> StreamingResponse:
+    """Every matching change as CSV (columns in the README), streamed."""
+    return StreamingResponse(_csv_lines(view, where), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": 'attachment; filename="changes.csv"'})
+
+
+@router.get("/v1/changes.ndjson", response_class=StreamingResponse,
+            responses={200: {"content": {"application/x-ndjson": {}}}})
+def changes_ndjson(view: ViewDep, where: FilterDep) -> StreamingResponse:
+    """Every matching change, one JSON object per line, streamed."""
+    lines = (orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
+             for row in _all_rows(view, where))
+    return StreamingResponse(lines, media_type="application/x-ndjson")

@@ -1,0 +1,131 @@
+"""Bearer tokens for recorders: created and revoked with `ledger token`, stored as hashes, checked
+in constant time. A token reads `<id>.<secret>`; only the SHA-256 of the secret is kept."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import psycopg
+
+from ledger.errors import AlreadyExists, InvalidValue, NotFound
+from ledger.storage import persistence_env
+
+SCOPES = ("record", "adjudicate", "admin")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token's name is recorded on every event as `recorded_by`."""
+
+    name: str
+    scopes: frozenset[str]
+
+    def may(self, scope: str) -> bool:
+        return scope in self.scopes or "admin" in self.scopes
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class TokenStore:
+    """The `api_tokens` table beside the events (same database, outside the event log)."""
+
+    def __init__(self, database_url: str) -> None:
+        env = persistence_env(database_url)
+        self.sqlite_path = env.get("SQLITE_DBNAME")
+        self.database_url = database_url
+        with self._cursor() as cursor:
+            cursor.execute(
+                "CREATE TABLE IF NOT EXISTS api_tokens (name TEXT PRIMARY KEY, "
+                "token_id TEXT NOT NULL UNIQUE, secret_hash TEXT NOT NULL, scopes TEXT NOT NULL, "
+                "created_at TEXT NOT NULL, revoked_at TEXT)"
+            )
+
+    @contextmanager
+    def _cursor(self) -> Iterator[Any]:
+        if self.sqlite_path is not None:
+            conn = sqlite3.connect(self.sqlite_path, timeout=10)
+            try:
+                with conn:
+                    yield _Qmark(conn.cursor())
+            finally:
+                conn.close()
+        else:
+            with psycopg.connect(self.database_url, connect_timeout=5) as conn, conn.cursor() as c:
+                yield _Pyformat(c)
+
+    def create(self, name: str, scopes: list[str]) -> str:
+        """A new token; the only time its secret is shown."""
+        unknown = sorted(set(scopes) - set(SCOPES))
+        if not scopes or unknown:
+            raise InvalidValue(f"scopes must be among {', '.join(SCOPES)}", field="scope")
+        if not name or len(name) > 100 or not name.isprintable():
+            raise InvalidValue("a token name is 1-100 printable characters", field="name")
+        token_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+        now = datetime.now(timezone.utc).isoformat()
+        with self._cursor() as cursor:
+            cursor.execute("SELECT 1 FROM api_tokens WHERE name = ?", (name,))
+            if cursor.fetchone():
+                raise AlreadyExists(f"a token named {name!r} exists", field="name")
+            cursor.execute(
+                "INSERT INTO api_tokens (name, token_id, secret_hash, scopes, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (name, token_id, _digest(secret), " ".join(sorted(set(scopes))), now),
+            )
+        return f"{token_id}.{secret}"
+
+    def revoke(self, name: str) -> None:
+        now = datetime.now(timezone.utc).isoformat()
+        with self._cursor() as cursor:
+            cursor.execute(
+                "UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
+                (now, name),
+            )
+            if cursor.rowcount != 1:
+                raise NotFound(f"no active token named {name!r}", field="name")
+
+    def list(self) -> list[dict[str, Any]]:
+        with self._cursor() as cursor:
+            cursor.execute("SELECT name, scopes, created_at, revoked_at FROM api_tokens ORDER BY name")
+            return [dict(zip(("name", "scopes", "created_at", "revoked_at"), row, strict=True))
+                    for row in cursor.fetchall()]
+
+    def authenticate(self, token: str) -> Principal | None:
+        """The principal of an active token, or None; the secret is compared in constant time."""
+        token_id, _, secret = token.partition(".")
+        if not token_id or not secret:
+            return None
+        with self._cursor() as cursor:
+            cursor.execute(
+                "SELECT name, secret_hash, scopes FROM api_tokens "
+                "WHERE token_id = ? AND revoked_at IS NULL", (token_id,),
+            )
+            row = cursor.fetchone()
+        if row is None or not hmac.compare_digest(row[1], _digest(secret)):
+            return None
+        return Principal(name=row[0], scopes=frozenset(row[2].split()))
+
+
+class _Qmark:
+    def __init__(self, cursor: Any) -> None:
+        self.cursor = cursor
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        self.cursor.execute(sql, params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.cursor, name)
+
+
+class _Pyformat(_Qmark):
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        self.cursor.execute(sql.replace("?", "%s"), params)
