@@ -20,6 +20,8 @@ from projections.summaries import summarise
 
 #: the name the read model's position is tracked under
 NAME = "state"
+#: bump when the tables or their rows change: an older read model is dropped and rebuilt
+SCHEMA_VERSION = 1
 APP = "Ledger"
 
 ENTITY_COLUMNS = (
@@ -73,6 +75,15 @@ class StateView:
     def create_model_tables(self, indexes: bool = True) -> None:
         """Create the tables; a rebuild adds the secondary indexes after the bulk load."""
         with self.transaction() as cursor:
+            cursor.execute("CREATE TABLE IF NOT EXISTS read_model_schema (version INTEGER)")
+            cursor.execute("SELECT version FROM read_model_schema")
+            row = cursor.fetchone()
+            if row is not None and row["version"] != SCHEMA_VERSION:
+                self._drop(cursor)
+            if row is None or row["version"] != SCHEMA_VERSION:
+                cursor.execute("DELETE FROM read_model_schema")
+                cursor.execute(self.sql("INSERT INTO read_model_schema (version) VALUES (?)"),
+                               (SCHEMA_VERSION,))
             for statement in self.model_table_statements():
                 cursor.execute(statement)
             if indexes:
@@ -92,11 +103,14 @@ class StateView:
         """Forget the read model and its position, for a rebuild from zero (the secondary
         indexes come back with `create_indexes` once the bulk load is done)."""
         with self.transaction() as cursor:
-            for table in ("change_refs", "changes", "entities", *self.extra_tables()):
-                cursor.execute(f"DROP TABLE IF EXISTS {table}")
-            cursor.execute(self.sql(f"DELETE FROM {self.tracking_table()} WHERE application_name = ?"),
-                           (NAME,))
+            self._drop(cursor)
         self.create_model_tables(indexes=False)
+
+    def _drop(self, cursor: Any) -> None:
+        for table in ("change_refs", "changes", "entities", *self.extra_tables()):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(self.sql(f"DELETE FROM {self.tracking_table()} WHERE application_name = ?"),
+                       (NAME,))
 
     def extra_tables(self) -> tuple[str, ...]:
         return ()
@@ -280,7 +294,7 @@ class SQLiteStateView(StateView, SQLiteTrackingRecorder):
         return [
             *_tables("INTEGER"),
             "CREATE VIRTUAL TABLE IF NOT EXISTS changes_fts USING fts5("
-            "summary, note, sources, content='changes', content_rowid='position')",
+            "summary, note, sources, fields, content='changes', content_rowid='position')",
         ]
 
     def extra_tables(self) -> tuple[str, ...]:
@@ -311,8 +325,8 @@ class SQLiteStateView(StateView, SQLiteTrackingRecorder):
 
     def _index_text(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
         cursor.executemany(
-            "INSERT INTO changes_fts (rowid, summary, note, sources) VALUES (?, ?, ?, ?)",
-            [(row[0], row[16], row[15], row[14]) for row in rows],
+            "INSERT INTO changes_fts (rowid, summary, note, sources, fields) VALUES (?, ?, ?, ?, ?)",
+            [(row[0], row[16], row[15], row[14], row[17]) for row in rows],
         )
 
 class PostgresStateView(StateView, PostgresTrackingRecorder):
@@ -322,7 +336,8 @@ class PostgresStateView(StateView, PostgresTrackingRecorder):
         return [
             *_tables("BIGINT"),
             "ALTER TABLE changes ADD COLUMN IF NOT EXISTS search tsvector GENERATED ALWAYS AS "
-            "(to_tsvector('simple', summary || ' ' || coalesce(note, '') || ' ' || sources)) STORED",
+            "(to_tsvector('simple', summary || ' ' || coalesce(note, '') || ' ' || sources || ' ' "
+            "|| fields)) STORED",
         ]
 
     def extra_indexes(self) -> list[str]:
