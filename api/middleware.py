@@ -12,6 +12,7 @@ import anyio
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.problems import STORE_ERRORS
 from api.tokens import TokenStore
 
 access_log = logging.getLogger("ledger.access")
@@ -140,7 +141,13 @@ class RequireToken:
         scheme, _, token = header.partition(" ")
         principal = None
         if scheme.lower() == "bearer":
-            principal = await anyio.to_thread.run_sync(self.tokens.authenticate, token.strip())
+            try:
+                principal = await anyio.to_thread.run_sync(self.tokens.authenticate, token.strip())
+            except STORE_ERRORS:
+                await _send_problem(send, 503, "Store Unavailable",
+                                    "the event store cannot be reached; try again shortly",
+                                    scope["path"], [(b"retry-after", b"5")])
+                return
         if principal is None:
             await _send_problem(send, 401, "Unauthorized",
                                 "writes need a valid bearer token (Authorization: Bearer ...)",

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from typing import Any
 
 import orjson
+import psycopg
+from eventsourcing.persistence import PersistenceError
+from psycopg_pool import PoolTimeout
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
@@ -102,6 +106,20 @@ def http_error(request: Request, error: HTTPException) -> Response:
                    headers=getattr(error, "headers", None))
 
 
+def store_unavailable(request: Request, error: Exception) -> Response:
+    log.warning("store unavailable: %s", error)
+    return problem(request, 503, "Store Unavailable",
+                   "the event store cannot be reached; try again shortly", "store-unavailable",
+                   headers={"Retry-After": "5"})
+
+
+#: failures to reach the store that come from below the ledger's own vocabulary
+STORE_ERRORS: tuple[type[Exception], ...] = (
+    PersistenceError, psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout,
+    sqlite3.OperationalError,
+)
+
+
 def unexpected_error(request: Request, error: Exception) -> Response:
     log.exception("unexpected error", extra={"path": request.url.path})
     return problem(request, 500, "Internal Server Error",
@@ -119,4 +137,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(errors.LedgerError, ledger_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(HTTPException, http_error)
+    for error_class in STORE_ERRORS:
+        app.add_exception_handler(error_class, store_unavailable)
     app.add_exception_handler(Exception, unexpected_error)

@@ -41,6 +41,9 @@ class Server:
         return subprocess.run(command, check=True, capture_output=True, text=True)
 
     def stop(self) -> None:
+        """Stop the server and remove its folder (a second call does nothing)."""
+        if not self.folder.exists():
+            return
         try:
             self._run("pg_ctl", "stop", "-D", str(self.folder / "data"), "-m", "immediate")
         finally:
