@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import orjson
 from eventsourcing.persistence import Transcoder
@@ -56,6 +56,7 @@ def persistence_env(database_url: str) -> dict[str, str]:
             raise InvalidValue(
                 "postgresql URL needs a host and a database: postgresql://user:pass@host:5432/db"
             )
+        query = parse_qs(url.query)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": unquote(url.path.strip("/")),
@@ -63,7 +64,10 @@ def persistence_env(database_url: str) -> dict[str, str]:
             "POSTGRES_PORT": str(url.port or 5432),
             "POSTGRES_USER": unquote(url.username or ""),
             "POSTGRES_PASSWORD": unquote(url.password or ""),
-            "POSTGRES_CONNECT_TIMEOUT": "5",
+            # also how long a request waits for a pooled connection (eventsourcing retries 10x)
+            "POSTGRES_CONNECT_TIMEOUT": query.get("connect_timeout", ["2"])[0],
+            "POSTGRES_POOL_SIZE": "4",
+            "POSTGRES_MAX_OVERFLOW": "8",
         }
     raise InvalidValue(
         f"unsupported database URL scheme {url.scheme!r}: use sqlite:/// or postgresql://"

@@ -317,10 +317,10 @@ def verify_consistency(first: int, second: int, first_root: bytes, second_root: 
         return False
     if not all(_is_hash(p) for p in proof):
         return False
-    if first == 0:
-        return not proof
     if first == second:
         return not proof and bytes(first_root) == bytes(second_root)
+    if first == 0:
+        return not proof
     if not proof:
         return False
     path = [bytes(p) for p in proof]

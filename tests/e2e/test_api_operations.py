@@ -30,7 +30,7 @@ def free_port() -> int:
 def test_an_unreachable_store_gives_503_and_not_ready(postgres_server):
     server = postgres.start()
     try:
-        url = server.create_database("vanishing")
+        url = server.create_database("vanishing") + "?connect_timeout=1"
         token = TokenStore(url).create("desk", ["record"])
         settings = Settings(database_url=url, project_in_process=False, tick_interval=0)
         with TestClient(create_app(settings), raise_server_exceptions=False) as client:
