@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import problems
+from api import openapi, problems
 from api.middleware import BodyLimit, RequestLog, RequireToken
 from api.routes import changes, entities, log, operations, summaries, writes
 from api.settings import Settings
@@ -64,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     problems.install(app)
+    openapi.install(app)
     for module in (operations, changes, log, summaries, entities, writes):
         app.include_router(module.router)
     app.add_middleware(RequireToken, tokens=_LazyTokens(settings))

@@ -261,7 +261,8 @@ def root_from_inclusion(leaf: bytes, index: int, tree_size: int, proof: Sequence
     return result if sn == 0 else None
 
 
-def verify_inclusion(leaf_hash: bytes, index: int, tree_size: int, proof: Sequence[bytes], root: bytes) -> bool:
+def verify_inclusion(leaf_hash: bytes, index: int, tree_size: int, proof: Sequence[bytes],
+                     root: bytes) -> bool:
     """True when proof shows leaf_hash at index in the tree of tree_size leaves with this root."""
     computed = root_from_inclusion(leaf_hash, index, tree_size, proof)
     return computed is not None and _is_hash(root) and computed == bytes(root)

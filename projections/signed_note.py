@@ -288,7 +288,11 @@ def sign_note(text: str, signer_key: str | Signer, *more_signer_keys: str | Sign
     return text + "\n" + "".join(lines)
 
 
-def _trusted(verifier_keys: Iterable[str | Verifier] | str | Verifier) -> dict[tuple[str, int], Verifier]:
+VerifierKeys = Iterable[str | Verifier] | str | Verifier
+"""Trusted keys: verifier key strings or Verifier objects, one or many."""
+
+
+def _trusted(verifier_keys: VerifierKeys) -> dict[tuple[str, int], Verifier]:
     if isinstance(verifier_keys, (str, Verifier)):
         verifier_keys = [verifier_keys]
     trusted: dict[tuple[str, int], Verifier] = {}
@@ -300,7 +304,7 @@ def _trusted(verifier_keys: Iterable[str | Verifier] | str | Verifier) -> dict[t
     return trusted
 
 
-def open_note(signed: str | bytes, verifier_keys: Iterable[str | Verifier] | str | Verifier) -> str:
+def open_note(signed: str | bytes, verifier_keys: VerifierKeys) -> str:
     """Return the text of a signed note once a trusted key's signature on it verifies."""
     note = parse_note(signed)
     trusted = _trusted(verifier_keys)
@@ -330,6 +334,7 @@ class Checkpoint:
     extensions: tuple[str, ...] = ()
 
     def body(self) -> str:
+        """The note text to sign."""
         return format_checkpoint(self.origin, self.size, self.root_hash, self.extensions)
 
 
@@ -373,6 +378,6 @@ def parse_checkpoint(body: str) -> Checkpoint:
     return Checkpoint(origin, int(size), root_hash, tuple(extensions))
 
 
-def open_checkpoint(signed: str | bytes, verifier_keys: Iterable[str | Verifier] | str | Verifier) -> Checkpoint:
+def open_checkpoint(signed: str | bytes, verifier_keys: VerifierKeys) -> Checkpoint:
     """Verify a signed checkpoint and parse its body."""
     return parse_checkpoint(open_note(signed, verifier_keys))

@@ -217,7 +217,8 @@ def rfc_mth(leaves: list[bytes], start: int, end: int, cache: dict | None = None
         result = leaves[start]
     else:
         k = rfc_k(n)
-        result = node_hash(rfc_mth(leaves, start, start + k, cache), rfc_mth(leaves, start + k, end, cache))
+        left, right = rfc_mth(leaves, start, start + k, cache), rfc_mth(leaves, start + k, end, cache)
+        result = node_hash(left, right)
     if cache is not None:
         cache[start, end] = result
     return result
@@ -264,7 +265,8 @@ def inclusion_corruptions(index: int, size: int, proof: list[bytes], root: bytes
     yield "preceding root", (leaf, index, size, [root] + proof, root)
     for i in range(len(proof)):
         yield f"proof[{i}] bit 3 flipped", (leaf, index, size, flipped(proof, i), root)
-        yield f"proof[{i}] last byte flipped", (leaf, index, size, proof[:i] + [proof[i][:-1] + bytes([proof[i][-1] ^ 1])] + proof[i + 1:], root)
+        last_byte = proof[:i] + [proof[i][:-1] + bytes([proof[i][-1] ^ 1])] + proof[i + 1:]
+        yield f"proof[{i}] last byte flipped", (leaf, index, size, last_byte, root)
     if proof:
         yield "last element removed", (leaf, index, size, proof[:-1], root)
     if len(proof) > 1:
@@ -375,7 +377,7 @@ def test_inclusion_proofs_are_made_of_the_published_tree_nodes(index, size):
 
 
 @pytest.mark.parametrize(("index", "size"), INCLUSION_CASES)
-def test_every_inclusion_proof_up_to_eight_leaves_is_built_from_published_hashes_and_verifies(index, size):
+def test_every_inclusion_proof_up_to_eight_leaves_is_made_of_published_hashes_and_verifies(index, size):
     assert inclusion_ranges(index, size) == rfc_path(index, 0, size)
     expected = [published_range_hash(a, b) for a, b in rfc_path(index, 0, size)]
     assert inclusion_proof(LEAVES, index, size) == expected
@@ -386,8 +388,8 @@ def test_every_inclusion_proof_up_to_eight_leaves_is_built_from_published_hashes
 @pytest.mark.parametrize(("index", "size"), INCLUSION_CASES)
 def test_every_corrupted_inclusion_proof_up_to_eight_leaves_fails(index, size):
     proof = inclusion_proof(LEAVES, index, size)
-    accepted = [name for name, args in inclusion_corruptions(index, size, proof, ROOTS[size], LEAVES[index])
-                if verify_inclusion(*args)]
+    corruptions = inclusion_corruptions(index, size, proof, ROOTS[size], LEAVES[index])
+    accepted = [name for name, args in corruptions if verify_inclusion(*args)]
     assert accepted == []
 
 
@@ -428,7 +430,7 @@ def test_consistency_proofs_are_made_of_the_published_tree_nodes(first, second):
 
 
 @pytest.mark.parametrize(("first", "second"), CONSISTENCY_CASES)
-def test_every_consistency_proof_up_to_eight_leaves_is_built_from_published_hashes_and_verifies(first, second):
+def test_every_consistency_proof_up_to_eight_leaves_is_made_of_published_hashes_and_verifies(first, second):
     ranges = [] if first == second else rfc_subproof(first, 0, second, True)
     assert consistency_ranges(first, second) == ranges
     expected = [published_range_hash(a, b) for a, b in ranges]
@@ -439,8 +441,8 @@ def test_every_consistency_proof_up_to_eight_leaves_is_built_from_published_hash
 @pytest.mark.parametrize(("first", "second"), [(m, n) for m, n in CONSISTENCY_CASES if m < n])
 def test_every_corrupted_consistency_proof_up_to_eight_leaves_fails(first, second):
     proof = consistency_proof(LEAVES, first, second)
-    accepted = [name for name, args in consistency_corruptions(first, second, ROOTS[first], ROOTS[second], proof)
-                if verify_consistency(*args)]
+    corruptions = consistency_corruptions(first, second, ROOTS[first], ROOTS[second], proof)
+    accepted = [name for name, args in corruptions if verify_consistency(*args)]
     assert accepted == []
 
 
@@ -464,7 +466,10 @@ def test_the_edge_cases_of_consistency_follow_transparency_dev():
 
 # --- proofs from stored subtree hashes ---------------------------------------------------------
 
-def counting(lookup: Callable[[int, int], bytes]) -> tuple[Callable[[int, int], bytes], list[tuple[int, int]]]:
+Lookup = Callable[[int, int], bytes]
+
+
+def counting(lookup: Lookup) -> tuple[Lookup, list[tuple[int, int]]]:
     calls: list[tuple[int, int]] = []
 
     def wrapped(level: int, index: int) -> bytes:
@@ -512,7 +517,8 @@ def test_random_trees_up_to_a_thousand_leaves_prove_and_refuse_tampering():
         assert len(calls) <= 2 * size.bit_length()  # O(log n) stored hashes
         assert verify_inclusion(leaves[index], index, size, proof, roots[size])
         for i in range(len(proof)):
-            assert not verify_inclusion(leaves[index], index, size, flipped(proof, i, rng.randrange(8)), roots[size])
+            tampered = flipped(proof, i, rng.randrange(8))
+            assert not verify_inclusion(leaves[index], index, size, tampered, roots[size])
         for other in {index - 1, index + 1, rng.randrange(size)} - {index}:
             assert not verify_inclusion(leaves[index], other, size, proof, roots[size])
         assert not verify_inclusion(leaves[index], index, size, proof, roots[size - 1])
@@ -531,7 +537,8 @@ def test_random_trees_up_to_a_thousand_leaves_prove_and_refuse_tampering():
         assert len(calls) <= 2 * second.bit_length() + 2
         assert verify_consistency(first, second, roots[first], roots[second], proof)
         for i in range(len(proof)):
-            assert not verify_consistency(first, second, roots[first], roots[second], flipped(proof, i, rng.randrange(8)))
+            tampered = flipped(proof, i, rng.randrange(8))
+            assert not verify_consistency(first, second, roots[first], roots[second], tampered)
         assert not verify_consistency(first, second, roots[first - 1], roots[second], proof)
         assert not verify_consistency(first, second, roots[first], roots[second - 1], proof)
         assert not verify_consistency(first, second, roots[second], roots[first], proof)

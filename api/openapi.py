@@ -1,0 +1,58 @@
+"""The OpenAPI description, made accurate where FastAPI's defaults are not: every error is
+`application/problem+json` and every operation lists the errors it can give."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from api.problems import MEDIA_TYPE, Problem
+
+COMMON = {
+    "422": "the request does not have the expected shape (each field and reason in `errors`)",
+    "503": "the store is unreachable; try again shortly",
+}
+WRITES = {
+    "401": "no valid bearer token",
+    "403": "the token lacks the scope",
+    "409": "the command conflicts with the entity's current state",
+    "413": "the body is too large",
+}
+
+
+def install(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _describe(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _describe(app: FastAPI) -> dict[str, Any]:
+    spec = get_openapi(title=app.title, version=app.version, summary=app.summary,
+                       description=app.description, routes=app.routes)
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(schemas["Problem"].pop("$defs", {}))
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    problem_content = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            errors = dict(COMMON)
+            if "{" in path:
+                errors["404"] = "no such entity"
+            if method == "post":
+                errors.update(WRITES)
+                errors.setdefault("412", "If-Match names a version that is no longer current")
+            responses = operation.setdefault("responses", {})
+            for status, description in errors.items():
+                documented = responses.setdefault(status, {"description": description})
+                documented["content"] = problem_content
+            for status, response in responses.items():
+                if status[0] in "45":
+                    response["content"] = problem_content
+    return spec
