@@ -227,12 +227,14 @@ def rebuild(
     """Drop a read model and project the whole log again from position zero."""
     if name not in (*READ_MODELS, "all"):
         raise fail(f"unknown read model {name!r}; use one of {', '.join(READ_MODELS)}", 2)
+    names = READ_MODELS if name == "all" else (name,)
     with open_projector() as projector:
         last = projector.ledger.recorder.max_notification_id() or 0
-        with progress("rebuilding the state read model") as bar:
+        with progress(f"rebuilding {', '.join(names)}") as bar:
             task = bar.add_task("rebuild", total=last)
-            count = projector.rebuild(on_batch=lambda position: bar.update(task, completed=position))
-    typer.echo(f"rebuilt {name}: {count} events projected", err=True)
+            count = projector.rebuild(
+                names, on_batch=lambda position: bar.update(task, completed=position))
+    typer.echo(f"rebuilt {', '.join(names)}: {count} events projected", err=True)
 
 
 @app.command()

@@ -17,6 +17,10 @@ from projections.queries import Clock
 from projections.store import StateView
 
 
+#: the largest log position (a signed 64-bit integer in both stores)
+POSITION_MAX = 2**63 - 1
+
+
 def get_ledger(request: Request) -> Ledger:
     return request.app.state.ledger
 
@@ -79,7 +83,7 @@ def clock(
               max_length=40),
     ] = None,
     at_position: Annotated[
-        int | None, Query(ge=0, description="what the ledger knew at this log position")
+        int | None, Query(ge=0, le=POSITION_MAX, description="what the ledger knew at this log position")
     ] = None,
     effective_on: Annotated[
         date | None,

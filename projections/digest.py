@@ -1,5 +1,8 @@
-"""A SHA-256 over a canonical serialisation of the read model at its tracked position, so that
-live following and a rebuild can be compared (and checkpoints can carry it)."""
+"""A SHA-256 over a canonical serialisation of the state read model, so that live following and
+a rebuild can be compared, and a checkpoint can carry it for an auditor to recompute.
+
+Log positions are left out of the hashed rows (rows are still taken in log order): a store
+restored from an export numbers its log afresh, and must give the same digest."""
 
 from __future__ import annotations
 
@@ -9,6 +12,9 @@ from dataclasses import dataclass
 import orjson
 
 from projections.store import CHANGE_COLUMNS, ENTITY_COLUMNS, NAME, StateView
+
+HASHED_ENTITY_COLUMNS = [c for c in ENTITY_COLUMNS if c != "position"]
+HASHED_CHANGE_COLUMNS = [c for c in CHANGE_COLUMNS if c != "position"]
 
 
 @dataclass(frozen=True)
@@ -25,11 +31,11 @@ def state_digest(view: StateView) -> Digest:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         position = view._max_tracking_id(NAME, cursor) or 0
         queries = (
-            f"SELECT {', '.join(ENTITY_COLUMNS)} FROM entities ORDER BY path",
-            f"SELECT {', '.join(CHANGE_COLUMNS)} FROM changes ORDER BY position",
-            "SELECT ref, position FROM change_refs ORDER BY ref, position",
+            f"SELECT {', '.join(HASHED_ENTITY_COLUMNS)} FROM entities ORDER BY path",
+            f"SELECT {', '.join(HASHED_CHANGE_COLUMNS)} FROM changes ORDER BY position",
+            "SELECT r.ref, c.event_id FROM change_refs r JOIN changes c "
+            "ON c.position = r.position ORDER BY r.ref, r.position",
         )
-        digest.update(orjson.dumps({"position": position}))
         for query in queries:
             cursor.execute(query)
             for row in cursor.fetchall():

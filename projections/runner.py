@@ -6,19 +6,21 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import psycopg
 from eventsourcing.persistence import PersistenceError
 
 from ledger.commands import Ledger, Outcome
+from projections.audit import AuditModel
 from projections.queries import open_deadlines
 from projections.store import NAME, StateView, open_view
 
 log = logging.getLogger("ledger.projections")
 
-#: the read models `ledger rebuild NAME` knows
-READ_MODELS = (NAME,)
+#: the read models `ledger rebuild NAME` knows: current state with the change log, and the
+#: audit tree
+READ_MODELS = (NAME, AuditModel.name)
 #: events per transaction; also the bound on what a batch holds in memory
 BATCH = 500
 
@@ -30,6 +32,8 @@ class Projector:
         self.database_url = database_url
         self.ledger = Ledger(database_url)
         self.view: StateView = open_view(database_url)
+        self.audit = AuditModel(self.view)
+        self.models = {NAME: self.view, AuditModel.name: self.audit}
         self.batch = batch
 
     def close(self) -> None:
@@ -44,24 +48,37 @@ class Projector:
 
     @property
     def position(self) -> int:
-        return self.view.position()
+        """How far every read model has got (the least of their positions)."""
+        return min(model.position() for model in self.models.values())
 
-    def catch_up(self, on_batch: Callable[[int], object] | None = None) -> int:
-        """Project every event recorded after the tracked position; returns how many."""
+    def catch_up(
+        self, on_batch: Callable[[int], object] | None = None, names: Sequence[str] = READ_MODELS
+    ) -> int:
+        """Project every event recorded after each model's tracked position; returns how many
+        events were read. The log is read once for all models."""
+        models = [self.models[name] for name in names]
         count = 0
-        while notifications := self.ledger.read(self.position, self.batch):
-            self.view.process(notifications)
+        while True:
+            positions = [model.position() for model in models]
+            notifications = self.ledger.read(min(positions), self.batch)
+            if not notifications:
+                return count
+            for model, position in zip(models, positions, strict=True):
+                model.process([n for n in notifications if n.id > position])
             count += len(notifications)
             if on_batch is not None:
                 on_batch(notifications[-1].id)
-        return count
 
-    def rebuild(self, on_batch: Callable[[int], object] | None = None) -> int:
-        """Drop the read model and project the whole log again from position zero."""
-        self.view.drop_model_tables()
-        count = self.catch_up(on_batch)
-        with self.view.transaction() as cursor:
-            self.view.create_indexes(cursor)
+    def rebuild(
+        self, names: Sequence[str] = READ_MODELS, on_batch: Callable[[int], object] | None = None
+    ) -> int:
+        """Drop read models and project the whole log again from position zero."""
+        for name in names:
+            self.models[name].drop_model_tables()
+        count = self.catch_up(on_batch, names)
+        for name in names:
+            with self.view.transaction() as cursor:
+                self.models[name].create_indexes(cursor)
         return count
 
     def follow(self, stop: threading.Event, poll: float = 0.5) -> None:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from api.deps import ViewDep, parse_moment
+from api.deps import POSITION_MAX, ViewDep, parse_moment
 from projections.queries import ChangeFilter, changes
 from projections.store import StateView
 
@@ -60,7 +60,7 @@ class ChangePage(BaseModel):
 @router.get("/v1/changes")
 def list_changes(
     request: Request, view: ViewDep, where: FilterDep,
-    after: Annotated[int, Query(ge=0, description="log position to continue after")] = 0,
+    after: Annotated[int, Query(ge=0, le=POSITION_MAX, description="log position to continue after")] = 0,
     limit: Annotated[int, Query(ge=1, le=PAGE)] = 100,
 ) -> ChangePage:
     """Change-log rows matching every filter, oldest first; `next` continues the listing."""

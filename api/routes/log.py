@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from api.deps import LedgerDep, require
+from api.deps import POSITION_MAX, LedgerDep, require
 from api.importer import import_lines
 from api.problems import Problem, ProblemException
 from api.tokens import Principal
@@ -22,7 +22,7 @@ NDJSON = {200: {"content": {"application/x-ndjson": {}}}}
 @router.get("/v1/events", response_class=StreamingResponse, responses=NDJSON)
 def events(
     ledger: LedgerDep,
-    after: Annotated[int, Query(ge=0, description="log position to read after")] = 0,
+    after: Annotated[int, Query(ge=0, le=POSITION_MAX, description="log position to read after")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> StreamingResponse:
     """The raw event log after a position: NDJSON export lines, each with its `position`."""

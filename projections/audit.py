@@ -1,0 +1,157 @@
+"""The audit read model: every event a dense leaf index in log order, and an RFC 9162 Merkle tree
+over the leaf bytes whose complete subtrees are stored by (level, index), so that any root,
+inclusion or consistency proof takes O(log n) lookups.
+
+The leaf bytes of an event are its NDJSON export line without the newline (docs/audit.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from eventsourcing.persistence import Notification, Tracking
+
+from ledger.exchange import export_line
+from projections import merkle
+from projections.store import StateView
+
+NAME = "audit"
+
+
+def leaf_bytes(notification: Notification) -> bytes:
+    """The exact bytes a leaf hashes: the event's export line, without its newline."""
+    return export_line(notification)[:-1]
+
+
+@dataclass(frozen=True)
+class Leaf:
+    index: int
+    position: int
+    event_id: str
+
+
+class AuditModel:
+    """Leaves and subtree hashes in two tables beside the state read model (same database)."""
+
+    name = NAME
+
+    def __init__(self, view: StateView) -> None:
+        self.view = view
+        blob = "BLOB" if view.dialect == "sqlite" else "BYTEA"
+        big = "INTEGER" if view.dialect == "sqlite" else "BIGINT"
+        self.tables = [
+            f"CREATE TABLE IF NOT EXISTS audit_leaves (leaf_index {big} PRIMARY KEY, "
+            f"position {big} NOT NULL UNIQUE, event_id TEXT NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS audit_nodes (level INTEGER NOT NULL, idx {big} NOT NULL, "
+            f"hash {blob} NOT NULL, PRIMARY KEY (level, idx))",
+        ]
+        self.create_model_tables()
+
+    def create_model_tables(self, indexes: bool = True) -> None:
+        with self.view.transaction() as cursor:
+            for statement in self.tables:
+                cursor.execute(statement)
+
+    def create_indexes(self, cursor: Any) -> None:
+        """The primary keys are all the indexes the audit tables need."""
+
+    def drop_model_tables(self) -> None:
+        with self.view.transaction() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS audit_leaves")
+            cursor.execute("DROP TABLE IF EXISTS audit_nodes")
+            cursor.execute(self.view.sql(
+                f"DELETE FROM {self.view.tracking_table()} WHERE application_name = ?"), (NAME,))
+        self.create_model_tables()
+
+    def position(self) -> int:
+        return self.view.max_tracking_id(NAME) or 0
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def process(self, notifications: Sequence[Notification]) -> None:
+        """Append the events as leaves and store every subtree they complete, in one transaction."""
+        if not notifications:
+            return
+        with self.view.transaction() as cursor:
+            size = self._size(cursor)
+            compact = merkle.CompactRange.from_peaks(size, self._peaks(cursor, size))
+            leaves, nodes = [], []
+            for offset, notification in enumerate(notifications):
+                event_id = orjson.loads(notification.state)["event_id"]
+                leaves.append((size + offset, notification.id, event_id))
+                nodes.extend(compact.append(merkle.leaf_hash(leaf_bytes(notification))))
+            cursor.executemany(self.view.sql(
+                "INSERT INTO audit_leaves (leaf_index, position, event_id) VALUES (?, ?, ?)"), leaves)
+            cursor.executemany(self.view.sql(
+                "INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)"), nodes)
+            self.view._insert_tracking(cursor, Tracking(NAME, notifications[-1].id))
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def size(self) -> int:
+        with self.view.transaction(commit=False) as cursor:
+            return self._size(cursor)
+
+    def _size(self, cursor: Any) -> int:
+        cursor.execute("SELECT COUNT(*) AS n FROM audit_leaves")
+        return int(cursor.fetchone()["n"])
+
+    def _peaks(self, cursor: Any, size: int) -> list[bytes]:
+        """The complete subtrees on the right edge of a tree of `size` leaves, left to right."""
+        keys, start = [], 0
+        for level in range(size.bit_length() - 1, -1, -1):
+            if size >> level & 1:
+                keys.append((level, start >> level))
+                start += 1 << level
+        found = self._nodes(cursor, keys)
+        return [found[key] for key in keys]
+
+    def _nodes(self, cursor: Any, keys: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        if not keys:
+            return {}
+        clause = " OR ".join("(level = ? AND idx = ?)" for _ in keys)
+        cursor.execute(self.view.sql(f"SELECT level, idx, hash FROM audit_nodes WHERE {clause}"),
+                       [value for key in keys for value in key])
+        return {(row["level"], row["idx"]): bytes(row["hash"]) for row in cursor.fetchall()}
+
+    def _range_hash(self, cursor: Any, ranges: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        keys = sorted({key for start, end in ranges for key in merkle.aligned_subtrees(start, end)})
+        nodes = self._nodes(cursor, keys)
+        return {(start, end): merkle.range_hash_from_nodes(lambda lv, ix: nodes[(lv, ix)], start, end)
+                for start, end in ranges}
+
+    def root(self, size: int) -> bytes:
+        """The root hash of the first `size` leaves."""
+        if size == 0:
+            return merkle.EMPTY_ROOT
+        with self.view.transaction(commit=False) as cursor:
+            return self._range_hash(cursor, [(0, size)])[(0, size)]
+
+    def inclusion(self, index: int, size: int) -> list[bytes]:
+        with self.view.transaction(commit=False) as cursor:
+            hashes = self._range_hash(cursor, merkle.inclusion_ranges(index, size))
+        return merkle.inclusion_path(lambda s, e: hashes[(s, e)], index, size)
+
+    def consistency(self, first: int, second: int) -> list[bytes]:
+        with self.view.transaction(commit=False) as cursor:
+            hashes = self._range_hash(cursor, merkle.consistency_ranges(first, second))
+        return merkle.consistency_path(lambda s, e: hashes[(s, e)], first, second)
+
+    def leaves(self, start: int, end: int) -> list[Leaf]:
+        with self.view.transaction(commit=False) as cursor:
+            cursor.execute(self.view.sql(
+                "SELECT leaf_index, position, event_id FROM audit_leaves "
+                "WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index"), (start, end))
+            return [Leaf(row["leaf_index"], row["position"], row["event_id"])
+                    for row in cursor.fetchall()]
+
+    def leaf_of_event(self, event_id: str) -> Leaf | None:
+        with self.view.transaction(commit=False) as cursor:
+            cursor.execute(self.view.sql(
+                "SELECT leaf_index, position, event_id FROM audit_leaves WHERE event_id = ?"),
+                (event_id,))
+            row = cursor.fetchone()
+        return Leaf(row["leaf_index"], row["position"], row["event_id"]) if row else None
+
