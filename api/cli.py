@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -22,8 +23,12 @@ from api.tokens import SCOPES, TokenStore
 from ledger.commands import Ledger
 from ledger.errors import LedgerError
 from ledger.exchange import FORMATS, export_lines, read_export
+from projections import signed_note
+from projections.checkpoints import issue_checkpoint
 from projections.digest import state_digest
 from projections.runner import READ_MODELS, Projector, run_tick
+from projections.verify import ExportFile, LedgerURL, VerificationFailed
+from projections.verify import verify as run_verify
 
 app = typer.Typer(
     help="The Commitment Ledger: an event-sourced record of treaty commitments, reports and "
@@ -318,6 +323,87 @@ def token_list() -> None:
     for row in open_tokens().list():
         state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
         typer.echo(f"{row['name']}\t{row['scopes']}\t{row['created_at']}\t{state}")
+
+
+key_app = typer.Typer(help="The Ed25519 key that signs checkpoints.", no_args_is_help=True)
+app.add_typer(key_app, name="key")
+
+
+@key_app.command("generate")
+def key_generate(
+    name: Annotated[str, typer.Option(help="key name, usually the log's origin")] = "",
+    if_missing: Annotated[bool, typer.Option("--if-missing", help="keep an existing key")] = False,
+    force: Annotated[bool, typer.Option(help="replace an existing key (rotation)")] = False,
+) -> None:
+    """Write a new signer key to LEDGER_SIGNING_KEY_FILE (mode 600) and print its verifier key.
+    Rotating keeps the old verifier keys published: they stay in the checkpoints they signed."""
+    settings = get_settings()
+    path = settings.signing_key_file
+    if path.exists() and not force:
+        if if_missing:
+            verifier = signed_note.parse_signer_key(path.read_text().strip()).verifier
+            typer.echo(verifier.key_string())
+            return
+        raise fail(f"{path} exists; --force replaces it (rotation)")
+    signer, verifier = signed_note.generate_key(name or settings.origin)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text(signer + "\n")
+    typer.echo(verifier)
+
+
+@app.command()
+def checkpoint() -> None:
+    """Sign the audit tree's current size and root with the state digest, and record it."""
+    settings = get_settings()
+    if not settings.signing_key_file.exists():
+        raise fail(f"no signing key at {settings.signing_key_file}: run `ledger key generate`")
+    signer_key = settings.signing_key_file.read_text().strip()
+    with open_projector(settings) as projector:
+        note, _ = issue_checkpoint(projector, signer_key, settings.origin)
+    typer.echo(note, nl=False)
+
+
+@app.command()
+def verify(
+    key: Annotated[list[str], typer.Option(help="verifier key (or a file holding one per line)")],
+    export_file: Annotated[
+        Path | None, typer.Option("--export", exists=True, dir_okay=False, help="an export file")
+    ] = None,
+    url: Annotated[str | None, typer.Option(help="a ledger's base URL")] = None,
+    witness: Annotated[
+        Path, typer.Option(help="where the last checkpoint seen is kept, as a witness keeps it")
+    ] = Path("var/witness.json"),
+) -> None:
+    """Check a log offline: recompute the Merkle tree, check the checkpoint's signature and its
+    consistency with the last checkpoint seen, replay the events and compare the state digest.
+    On failure, name the first bad leaf (from a URL) and exit 1."""
+    if (export_file is None) == (url is None):
+        raise fail("give exactly one of --export FILE and --url URL", 2)
+    keys = [line.strip() for k in key for line in _key_lines(k) if line.strip()]
+    client = httpx.Client(base_url=url, timeout=60) if url else None
+    source = LedgerURL(client) if client else ExportFile(export_file)
+    try:
+        with progress("verifying leaves") as bar:
+            task = bar.add_task("verify", total=None)
+            result = run_verify(source, keys, witness,
+                                on_leaf=lambda n: bar.update(task, completed=n))
+    except VerificationFailed as error:
+        raise fail(f"verification failed: {error}") from None
+    except httpx.HTTPError as error:
+        raise fail(f"cannot read {url}: {error}") from None
+    finally:
+        if client:
+            client.close()
+    for line in result.checked:
+        typer.echo(f"ok: {line}")
+    typer.echo(f"verified {result.origin} at tree size {result.tree_size}")
+
+
+def _key_lines(value: str) -> list[str]:
+    path = Path(value)
+    return path.read_text().splitlines() if path.is_file() else [value]
 
 
 @app.command()

@@ -9,11 +9,12 @@ from fastapi import FastAPI
 
 from api import openapi, problems
 from api.middleware import BodyLimit, RequestLog, RequireToken
-from api.routes import changes, entities, log, operations, summaries, writes
+from api.routes import audit, changes, entities, log, operations, summaries, writes
 from api.settings import Settings
 from api.tokens import TokenStore
 from api.workers import Workers
 from ledger.commands import Ledger
+from projections.audit import AuditModel
 from projections.store import open_view
 
 DESCRIPTION = """\
@@ -46,6 +47,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.ledger = Ledger(settings.database_url)
         app.state.view = open_view(settings.database_url)
+        app.state.audit = AuditModel(app.state.view)
         workers = Workers(settings)
         workers.start()
         try:
@@ -65,7 +67,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     problems.install(app)
     openapi.install(app)
-    for module in (operations, changes, log, summaries, entities, writes):
+    for module in (operations, audit, changes, log, summaries, entities, writes):
         app.include_router(module.router)
     app.add_middleware(RequireToken, tokens=_LazyTokens(settings))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
 from uuid import uuid4
 
+import orjson
 import pycountry
 from pydantic import (
     AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationInfo,
@@ -49,7 +50,22 @@ EntityPath = Annotated[
 ]
 Day = date
 Amount = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=4)]
-Quantities = dict[Annotated[str, StringConstraints(min_length=1, max_length=100)], int | float]
+#: integers are stored as JSON numbers of at most 64 bits
+Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+Quantities = dict[Annotated[str, StringConstraints(min_length=1, max_length=100)], Int64 | float]
+
+
+def _storable(value: Any) -> Any:
+    """Refuse JSON values the store cannot keep exactly (integers beyond 64 bits)."""
+    try:
+        orjson.dumps(value)
+    except TypeError:
+        raise ValueError("numbers must fit in 64 bits") from None
+    return value
+
+
+JSONObject = Annotated[dict[Annotated[str, StringConstraints(max_length=100)], Any],
+                       AfterValidator(_storable)]
 EffectiveOn = Annotated[
     str,
     StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}(/\d{4}-\d{2}-\d{2})?$"),
@@ -279,7 +295,7 @@ class ReopenAllegation(Data):
 class CorrectEntry(Data):
     entity: EntityPath
     event: Annotated[str, StringConstraints(pattern=r"^[0-9a-f-]{36}$")]
-    fields: Annotated[dict[Annotated[str, StringConstraints(max_length=100)], Any], Field(min_length=1, max_length=50)]
+    fields: Annotated[JSONObject, Field(min_length=1, max_length=50)]
     reason: Text
 
 

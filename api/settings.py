@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -30,6 +31,19 @@ class Settings(BaseSettings):
     poll_interval: float = Field(
         default=0.5, gt=0, le=60,
         description="seconds between polls for new events on SQLite (PostgreSQL is notified)",
+    )
+    signing_key_file: Path = Field(
+        default=Path("var/signing.key"),
+        description="the Ed25519 signer key of checkpoints (`ledger key generate`); never logged",
+    )
+    origin: str = Field(
+        default="commitment-ledger.local/log", min_length=1, max_length=200,
+        description="the origin line of checkpoints: names this log",
+    )
+    checkpoint_interval: float = Field(
+        default=300, ge=0,
+        description="seconds between checkpoints issued by `ledger serve` when the log grew "
+        "(0: none; needs the signing key file)",
     )
     tick_interval: float = Field(
         default=3600, ge=0,

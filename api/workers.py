@@ -7,6 +7,7 @@ import threading
 from datetime import datetime, timezone
 
 from api.settings import Settings
+from projections.checkpoints import CHECKPOINT_EVENTS, issue_checkpoint, latest_checkpoint_size
 from projections.runner import Projector, run_tick
 
 log = logging.getLogger("ledger.workers")
@@ -25,6 +26,8 @@ class Workers:
             self._spawn("projector", self._project)
         if self.settings.tick_interval > 0:
             self._spawn("tick", self._tick)
+        if self.settings.checkpoint_interval > 0 and self.settings.signing_key_file.exists():
+            self._spawn("checkpoint", self._checkpoint)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -53,3 +56,14 @@ class Workers:
                     run_tick(projector, today)
             except Exception:
                 log.exception("deadline tick failed; trying again at the next interval")
+
+    def _checkpoint(self) -> None:
+        signer_key = self.settings.signing_key_file.read_text().strip()
+        while not self.stopping.wait(self.settings.checkpoint_interval):
+            try:
+                with Projector(self.settings.database_url) as projector:
+                    latest = latest_checkpoint_size(projector.view)
+                    if projector.audit.size() > latest + CHECKPOINT_EVENTS:
+                        issue_checkpoint(projector, signer_key, self.settings.origin)
+            except Exception:
+                log.exception("checkpoint failed; trying again at the next interval")

@@ -15,6 +15,7 @@ from eventsourcing.persistence import IntegrityError, Notification, PersistenceE
 
 from ledger import errors
 from ledger.allegations import Allegation
+from ledger.checkpoints import Checkpoint
 from ledger.commitments import Commitment
 from ledger.deadlines import Deadlined
 from ledger.entity import Entity, Provenance, aggregate_id, provenance
@@ -145,6 +146,23 @@ class Ledger(Application):
 
         key = f"tick/{path}/{due_on}"
         return self._run("record_lapse", lapse, {"path": path, "due_on": due_on}, prov, key, None)
+
+    def record_checkpoint(
+        self, origin: str, tree_size: int, root_hash: str, state_digest: str,
+        verifier_key: str, signed_note: str,
+    ) -> Outcome:
+        """Record a signed checkpoint of the audit tree (recorded by `ledger:checkpoint`).
+        Issuing the same checkpoint twice records it once."""
+        data = {"origin": origin, "tree_size": tree_size, "root_hash": root_hash,
+                "state_digest": state_digest, "verifier_key": verifier_key,
+                "signed_note": signed_note}
+
+        def issue(**fields: Any) -> None:
+            self._check_new(Checkpoint, str(tree_size))
+            self._commit(Checkpoint.issue(**fields))
+
+        prov = Provenance(recorded_by="ledger:checkpoint")
+        return self._run("record_checkpoint", issue, data, prov, f"checkpoint/{tree_size}", None)
 
     def _run(
         self, command: str, handler: Callable[..., Any], data: dict[str, Any], prov: Provenance,

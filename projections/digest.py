@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -25,19 +26,24 @@ class Digest:
 
 def state_digest(view: StateView) -> Digest:
     """Read the position and every row in one snapshot, in a fixed order."""
-    digest = hashlib.sha256()
     with view.transaction(commit=False) as cursor:
         if view.dialect == "postgres":
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        position = view._max_tracking_id(NAME, cursor) or 0
-        queries = (
-            f"SELECT {', '.join(HASHED_ENTITY_COLUMNS)} FROM entities ORDER BY path",
-            f"SELECT {', '.join(HASHED_CHANGE_COLUMNS)} FROM changes ORDER BY position",
-            "SELECT r.ref, c.event_id FROM change_refs r JOIN changes c "
-            "ON c.position = r.position ORDER BY r.ref, r.position",
-        )
-        for query in queries:
-            cursor.execute(query)
-            for row in cursor.fetchall():
-                digest.update(orjson.dumps([row[c] for c in row.keys()]) + b"\n")
+        return digest_in(view, cursor)
+
+
+def digest_in(view: StateView, cursor: Any) -> Digest:
+    """The digest as seen by an open read transaction."""
+    digest = hashlib.sha256()
+    position = view._max_tracking_id(NAME, cursor) or 0
+    queries = (
+        f"SELECT {', '.join(HASHED_ENTITY_COLUMNS)} FROM entities ORDER BY path",
+        f"SELECT {', '.join(HASHED_CHANGE_COLUMNS)} FROM changes ORDER BY position",
+        "SELECT r.ref, c.event_id FROM change_refs r JOIN changes c "
+        "ON c.position = r.position ORDER BY r.ref, r.position",
+    )
+    for query in queries:
+        cursor.execute(query)
+        for row in cursor.fetchall():
+            digest.update(orjson.dumps([row[c] for c in row.keys()]) + b"\n")
     return Digest(position, digest.hexdigest())

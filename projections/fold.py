@@ -228,7 +228,12 @@ def _allegation_step(s: State, c: Change) -> None:
         s["outcome"] = s["recommendation"] = None
 
 
+def _checkpoint_issued(s: State, c: Change) -> None:
+    s.update(c.fields)
+
+
 REDUCERS: dict[str, Reducer] = {
+    "CheckpointIssued": _checkpoint_issued,
     "PartyRegistered": _party_registered,
     "TreatyStatusChanged": _treaty_status_changed,
     "InstrumentRegistered": _instrument_registered,

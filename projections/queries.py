@@ -83,14 +83,19 @@ def entities(
     return [state for state in states if state is not None]
 
 
+#: every change row with the leaf index the audit tree gave its event (None until it has)
+SELECT_CHANGES = (f"SELECT {', '.join('c.' + col for col in CHANGE_COLUMNS)}, l.leaf_index "
+                  "FROM changes c LEFT JOIN audit_leaves l ON l.position = c.position")
+
+
 def history(view: StateView, path: str) -> list[dict[str, Any]]:
     """Every change of one entity, oldest first, each with its field-level diff."""
-    rows = _rows(view, "SELECT * FROM changes WHERE entity = ? ORDER BY position", (path,))
+    rows = _rows(view, f"{SELECT_CHANGES} WHERE c.entity = ? ORDER BY c.position", (path,))
     return [change_row(row) for row in rows]
 
 
 def change_row(row: Any) -> dict[str, Any]:
-    record = {column: row[column] for column in CHANGE_COLUMNS}
+    record = {column: row[column] for column in (*CHANGE_COLUMNS, "leaf_index")}
     for column in ("sources", "fields", "diff"):
         record[column] = orjson.loads(record[column])
     record["provisions"] = record["provisions"].split() if record["provisions"] else []
@@ -146,8 +151,7 @@ def changes(
         clauses.append("c.position < ?" if newest_first else "c.position > ?")
         params.append(after)
     order = "DESC" if newest_first else "ASC"
-    sql = (f"SELECT {', '.join('c.' + col for col in CHANGE_COLUMNS)} FROM changes c"
-           + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
+    sql = (SELECT_CHANGES + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
            + f" ORDER BY c.position {order} LIMIT ?")
     return [change_row(row) for row in _rows(view, sql, [*params, limit])]
 

@@ -37,6 +37,7 @@ TEMPLATES: dict[str, str] = {
     "AllegationResolved": "Allegation {ref} against {against} resolved: {outcome}",
     "AllegationReopened": "Allegation {ref} against {against} reopened",
     "EntryCorrected": "Correction to {entity}: {fields_text}",
+    "CheckpointIssued": "Checkpoint signed: the first {tree_size} events hash to {root_hash}",
     "EntryRetracted": "Retraction of an entry of {entity}: {reason}",
 }
 STATUS_TEXT = {

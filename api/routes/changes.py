@@ -23,7 +23,8 @@ CODE = r"^[A-Z0-9][A-Z0-9-]{1,19}$"
 DAY = r"^\d{4}-\d{2}-\d{2}$"
 #: the CSV columns, in order (documented in the README)
 CSV_COLUMNS = ("position", "event_id", "recorded_at", "effective_on", "type", "entity", "party",
-               "instrument", "provisions", "summary", "recorded_by", "sources", "note", "diff")
+               "instrument", "provisions", "summary", "recorded_by", "sources", "note", "diff",
+               "leaf_index")
 PAGE = 1000
 
 
@@ -88,7 +89,7 @@ def _csv_lines(view: StateView, where: ChangeFilter) -> Iterator[str]:
             row["type"], row["entity"], row["party"] or "", row["instrument"] or "",
             " ".join(row["provisions"]), row["summary"], row["recorded_by"],
             "; ".join(_source_text(s) for s in row["sources"]), row["note"] or "",
-            orjson.dumps(row["diff"]).decode(),
+            orjson.dumps(row["diff"]).decode(), "" if row["leaf_index"] is None else row["leaf_index"],
         ])
         yield buffer.getvalue()
         buffer.seek(0)

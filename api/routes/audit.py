@@ -1,0 +1,133 @@
+"""Verifiable history: signed checkpoints, inclusion and consistency proofs, and the leaf bytes."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import PlainTextResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from api.deps import POSITION_MAX, LedgerDep, ViewDep
+from ledger.exchange import export_line
+from projections import queries
+from projections.audit import AuditModel
+
+router = APIRouter(tags=["audit"])
+NOTE = {200: {"content": {"text/plain": {}}, "description": "a C2SP signed note"}}
+Size = Annotated[int, Query(ge=0, le=POSITION_MAX)]
+
+
+def _audit(request: Request) -> AuditModel:
+    return request.app.state.audit
+
+
+def _checkpoints(view: Any) -> list[dict[str, Any]]:
+    return sorted(queries.entities(view, "checkpoints"), key=lambda c: c["tree_size"])
+
+
+class CheckpointSummary(BaseModel):
+    tree_size: int
+    root_hash: str = Field(description="base64")
+    state_digest: str
+    origin: str
+    verifier_key: str
+    recorded_at: str
+    url: str
+
+
+@router.get("/v1/audit/checkpoint", response_class=PlainTextResponse, responses=NOTE)
+def latest_checkpoint(view: ViewDep) -> PlainTextResponse:
+    """The newest signed checkpoint (origin, tree size, root hash, state digest; signature)."""
+    issued = _checkpoints(view)
+    if not issued:
+        raise HTTPException(404, "no checkpoint has been issued yet")
+    return PlainTextResponse(issued[-1]["signed_note"])
+
+
+@router.get("/v1/audit/checkpoints")
+def list_checkpoints(view: ViewDep) -> list[CheckpointSummary]:
+    """Every checkpoint ever issued, oldest first."""
+    return [CheckpointSummary(url=f"/v1/audit/checkpoints/{c['tree_size']}",
+                              **{k: c[k] for k in CheckpointSummary.model_fields if k != "url"})
+            for c in _checkpoints(view)]
+
+
+@router.get("/v1/audit/checkpoints/{tree_size}", response_class=PlainTextResponse,
+            responses=NOTE)
+def one_checkpoint(view: ViewDep, tree_size: Annotated[int, Field(ge=0, le=POSITION_MAX)]) -> PlainTextResponse:
+    """The checkpoint issued at one tree size, as signed."""
+    state = queries.entity(view, f"checkpoints/{tree_size}")
+    if state is None:
+        raise HTTPException(404, f"no checkpoint was issued at tree size {tree_size}")
+    return PlainTextResponse(state["signed_note"])
+
+
+@router.get("/v1/audit/keys", response_class=PlainTextResponse,
+            responses={200: {"content": {"text/plain": {}}}})
+def verifier_keys(view: ViewDep) -> PlainTextResponse:
+    """Every verifier key that has signed a checkpoint, one per line (vkey format)."""
+    keys = dict.fromkeys(c["verifier_key"] for c in _checkpoints(view))
+    return PlainTextResponse("".join(f"{key}\n" for key in keys))
+
+
+class Proof(BaseModel):
+    hashes: list[str] = Field(description="base64 SHA-256 hashes, RFC 9162 order")
+
+
+class InclusionProof(Proof):
+    leaf_index: int
+    tree_size: int
+
+
+class ConsistencyProof(Proof):
+    first: int
+    second: int
+
+
+def _check_size(audit: AuditModel, size: int) -> None:
+    if size > audit.size():
+        raise HTTPException(404, f"the tree has fewer than {size} leaves")
+
+
+def _b64(hashes: list[bytes]) -> list[str]:
+    return [base64.b64encode(h).decode() for h in hashes]
+
+
+@router.get("/v1/audit/proofs/inclusion")
+def inclusion_proof(request: Request, index: Size, tree_size: Size) -> InclusionProof:
+    """RFC 9162 2.1.3 inclusion proof of leaf `index` in the tree of `tree_size` leaves."""
+    audit = _audit(request)
+    if index >= tree_size:
+        raise HTTPException(404, "the leaf index must be below the tree size")
+    _check_size(audit, tree_size)
+    return InclusionProof(leaf_index=index, tree_size=tree_size,
+                          hashes=_b64(audit.inclusion(index, tree_size)))
+
+
+@router.get("/v1/audit/proofs/consistency")
+def consistency_proof(request: Request, first: Size, second: Size) -> ConsistencyProof:
+    """RFC 9162 2.1.4 proof that the tree of `second` leaves extends the one of `first`."""
+    audit = _audit(request)
+    if first > second:
+        raise HTTPException(404, "first must not exceed second")
+    _check_size(audit, second)
+    return ConsistencyProof(first=first, second=second,
+                            hashes=_b64(audit.consistency(first, second)))
+
+
+@router.get("/v1/audit/entries", response_class=StreamingResponse,
+            responses={200: {"content": {"application/x-ndjson": {}}}})
+def entries(
+    request: Request, ledger: LedgerDep, start: Size = 0,
+    end: Annotated[int | None, Query(ge=1, le=POSITION_MAX)] = None,
+) -> StreamingResponse:
+    """The leaf bytes of leaves start..end-1 (at most 1,000), one per line: each line is exactly
+    what its leaf hashes (docs/audit.md)."""
+    audit = _audit(request)
+    end = min(end if end is not None else start + 1000, start + 1000)
+    leaves = audit.leaves(start, end)
+    # leaves are dense over the log: their events are the next len(leaves) in it
+    stored = ledger.read(leaves[0].position - 1, len(leaves)) if leaves else []
+    return StreamingResponse((export_line(n) for n in stored), media_type="application/x-ndjson")

@@ -1,0 +1,218 @@
+"""Offline verification for auditors: from an export file or a ledger's URL, recompute the tree,
+check the checkpoint's signature, check it extends the last checkpoint this auditor saw, and
+replay the events to recompute the state digest. Nothing here trusts the ledger's own tables."""
+
+from __future__ import annotations
+
+import base64
+import tempfile
+from itertools import islice
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from ledger.commands import Ledger
+from ledger.errors import InvalidValue
+from ledger.exchange import read_export
+from projections import merkle, signed_note
+from projections.digest import state_digest
+from projections.runner import Projector
+
+DIGEST_PREFIX = "state-digest sha256:"
+
+
+class VerificationFailed(Exception):
+    """The log does not match what was signed; `position` names the first bad leaf if known."""
+
+    def __init__(self, message: str, leaf_index: int | None = None) -> None:
+        super().__init__(message)
+        self.leaf_index = leaf_index
+
+
+@dataclass
+class Verified:
+    origin: str
+    tree_size: int
+    root_hash: bytes
+    state_digest: str
+    checked: list[str] = field(default_factory=list)
+
+
+class Source:
+    """Where the leaves and the checkpoint come from."""
+
+    def lines(self) -> Iterator[bytes]:
+        raise NotImplementedError
+
+    def checkpoint(self) -> str:
+        raise NotImplementedError
+
+    def consistency(self, first: int, second: int) -> list[bytes] | None:
+        """A consistency proof from the ledger, where the source can ask for one."""
+        return None
+
+
+class ExportFile(Source):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def lines(self) -> Iterator[bytes]:
+        with self.path.open("rb") as handle:
+            for line in handle:
+                if line.strip():
+                    yield line.rstrip(b"\n")
+
+    def checkpoint(self) -> str:
+        """The newest checkpoint recorded in the export itself."""
+        note = None
+        for line in self.lines():
+            if b'"type":"CheckpointIssued"' in line:
+                note = orjson.loads(line)["state"]["signed_note"]
+        if note is None:
+            raise VerificationFailed("the export holds no checkpoint to verify against")
+        return note
+
+
+class LedgerURL(Source):
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+
+    def lines(self) -> Iterator[bytes]:
+        start = 0
+        while True:
+            response = self.client.get("/v1/audit/entries", params={"start": start})
+            response.raise_for_status()
+            batch = response.content.splitlines()
+            if not batch:
+                return
+            yield from batch
+            start += len(batch)
+
+    def checkpoint(self) -> str:
+        response = self.client.get("/v1/audit/checkpoint")
+        response.raise_for_status()
+        return response.text
+
+    def consistency(self, first: int, second: int) -> list[bytes] | None:
+        response = self.client.get("/v1/audit/proofs/consistency",
+                                   params={"first": first, "second": second})
+        if response.status_code != 200:
+            return None
+        return [base64.b64decode(h) for h in response.json()["hashes"]]
+
+
+def verify(
+    source: Source, verifier_keys: list[str], witness: Path | None,
+    on_leaf: Callable[[int], Any] | None = None,
+) -> Verified:
+    """Every check in order; the first failure raises VerificationFailed."""
+    try:
+        checkpoint = signed_note.open_checkpoint(source.checkpoint(), verifier_keys)
+    except signed_note.NoteError as error:
+        raise VerificationFailed(f"the checkpoint's signature does not verify: {error}") from None
+    size, expected_root = checkpoint.size, checkpoint.root_hash
+    digests = [e[len(DIGEST_PREFIX):] for e in checkpoint.extensions if e.startswith(DIGEST_PREFIX)]
+    result = Verified(checkpoint.origin, size, expected_root, digests[0] if digests else "")
+    result.checked.append(f"signature of {checkpoint.origin} checkpoint at tree size {size}")
+
+    leaf_hashes: list[bytes] = []
+    compact = merkle.CompactRange()
+    for index, line in enumerate(source.lines()):
+        if index == size:
+            break
+        _check_line(index, line)
+        leaf = merkle.leaf_hash(line)
+        leaf_hashes.append(leaf)
+        compact.append(leaf)
+        if on_leaf is not None:
+            on_leaf(index + 1)
+    if compact.size < size:
+        raise VerificationFailed(
+            f"the log ends after {compact.size} leaves; the checkpoint covers {size}", compact.size)
+    if compact.root() != expected_root:
+        bad = _first_bad_leaf(source, leaf_hashes, size, expected_root)
+        where = f"; the first leaf that differs is {bad}" if bad is not None else ""
+        raise VerificationFailed(f"the leaves do not hash to the signed root{where}", bad)
+    result.checked.append(f"the {size} leaves hash to the signed root")
+
+    if witness is not None:
+        _check_witness(witness, checkpoint, leaf_hashes, source)
+        result.checked.append(f"consistent with the checkpoint last seen ({witness})")
+
+    if result.state_digest:
+        replayed = replay_digest(islice(source.lines(), size))
+        if replayed != result.state_digest:
+            raise VerificationFailed(
+                f"replaying the {size} events gives state digest {replayed}, "
+                f"the checkpoint says {result.state_digest}")
+        result.checked.append("replayed read models give the signed state digest")
+    if witness is not None:
+        _save_witness(witness, checkpoint)
+    return result
+
+
+def _check_line(index: int, line: bytes) -> None:
+    """A leaf must at least be a well-formed export line whose id and time agree with its state."""
+    try:
+        list(read_export([line]))
+    except InvalidValue as error:
+        raise VerificationFailed(f"leaf {index} is not a valid event: {error}", index) from None
+
+
+def _first_bad_leaf(source: Source, leaf_hashes: list[bytes], size: int, root: bytes) -> int | None:
+    """Bisect with the ledger's consistency proofs: the largest prefix of our leaves that the
+    signed root still vouches for ends just before the first bad leaf."""
+    if source.consistency(1, size) is None:
+        return None
+    good, bad = 0, size  # prefix `good` verified, prefix `bad` known not to
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        proof = source.consistency(middle, size) or []
+        if merkle.verify_consistency(middle, size, merkle.root(leaf_hashes[:middle]), root, proof):
+            good = middle
+        else:
+            bad = middle
+    return bad - 1
+
+
+def _check_witness(path: Path, checkpoint: Any, leaf_hashes: list[bytes], source: Source) -> None:
+    seen = _load_witness(path).get(checkpoint.origin)
+    if seen is None:
+        return
+    size, root = seen["size"], base64.b64decode(seen["root"])
+    if size > checkpoint.size:
+        raise VerificationFailed(
+            f"the log shrank: a checkpoint at tree size {size} was seen before, now {checkpoint.size}")
+    if merkle.root(leaf_hashes[:size]) != root:
+        raise VerificationFailed(
+            f"the first {size} leaves no longer hash to the root seen before: history was rewritten")
+
+
+def _load_witness(path: Path) -> dict[str, Any]:
+    return orjson.loads(path.read_bytes()) if path.exists() else {}
+
+
+def _save_witness(path: Path, checkpoint: Any) -> None:
+    seen = _load_witness(path)
+    seen[checkpoint.origin] = {"size": checkpoint.size,
+                               "root": base64.b64encode(checkpoint.root_hash).decode()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(orjson.dumps(seen, option=orjson.OPT_INDENT_2))
+
+
+def replay_digest(lines: Iterable[bytes]) -> str:
+    """Restore the events into a scratch SQLite store, project them, and digest the result."""
+    with tempfile.TemporaryDirectory(prefix="ledger-verify-") as folder:
+        url = f"sqlite:///{folder}/replay.db"
+        ledger = Ledger(url)
+        try:
+            ledger.restore(read_export(lines))
+        finally:
+            ledger.close()
+        with Projector(url) as projector:
+            projector.catch_up()
+            return state_digest(projector.view).sha256

@@ -1,0 +1,196 @@
+"""Verifiable history on both stores: signed checkpoints, inclusion and consistency proofs over
+HTTP, and `verify` catching a flipped byte, truncation, reordering and a rewritten history."""
+
+from __future__ import annotations
+
+import base64
+import random
+import sqlite3
+import subprocess
+import sys
+
+import orjson
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from api.settings import Settings
+from ledger.commands import Ledger
+from ledger.exchange import export_lines, read_export
+from projections import merkle, signed_note
+from projections.checkpoints import issue_checkpoint
+from projections.runner import Projector
+from projections.verify import ExportFile, LedgerURL, VerificationFailed, verify
+from tests.factories import run, setup_ccm
+
+
+@pytest.fixture(scope="module")
+def keys():
+    return signed_note.generate_key("test.example/ledger")
+
+
+@pytest.fixture
+def demo(database_url):
+    subprocess.run([sys.executable, "-m", "api.cli", "demo"], check=True, capture_output=True,
+                   env={"LEDGER_DATABASE_URL": database_url, "PATH": ""})
+    return database_url
+
+
+def checkpoint(url: str, signer: str) -> signed_note.Checkpoint:
+    with Projector(url) as projector:
+        note, _ = issue_checkpoint(projector, signer, "test.example/ledger")
+    return signed_note.parse_checkpoint(signed_note.parse_note(note).text)
+
+
+def client_for(url: str) -> TestClient:
+    return TestClient(create_app(Settings(database_url=url, project_in_process=False,
+                                          tick_interval=0, checkpoint_interval=0)))
+
+
+def test_every_demo_event_is_included_in_the_latest_checkpoint(demo, keys):
+    signer, verifier = keys
+    head = checkpoint(demo, signer)
+    with client_for(demo) as client:
+        note = client.get("/v1/audit/checkpoint").text
+        assert signed_note.open_checkpoint(note, [verifier]).size == head.size
+        assert client.get("/v1/audit/keys").text == verifier + "\n"
+        lines = []
+        while len(lines) < head.size:
+            batch = client.get("/v1/audit/entries", params={"start": len(lines)}).content
+            lines += batch.splitlines()
+        lines = lines[:head.size]
+        assert len(lines) >= 1000
+        for index, line in enumerate(lines):
+            proof = client.get("/v1/audit/proofs/inclusion",
+                               params={"index": index, "tree_size": head.size}).json()
+            hashes = [base64.b64decode(h) for h in proof["hashes"]]
+            assert merkle.verify_inclusion(merkle.leaf_hash(line), index, head.size, hashes,
+                                           head.root_hash), index
+        # every change row and its history shows its leaf index
+        row = client.get("/v1/changes", params={"kind": "AllegationResolved"}).json()["changes"][0]
+        assert orjson.loads(lines[row["leaf_index"]])["id"] == row["event_id"]
+
+
+def test_yesterdays_checkpoint_and_todays_verify_as_consistent(database_url, keys, tmp_path):
+    signer, verifier = keys
+    ledger = Ledger(database_url)
+    setup_ccm(ledger)
+    yesterday = checkpoint(database_url, signer)
+    witness = tmp_path / "witness.json"
+    with client_for(database_url) as client:
+        assert verify(LedgerURL(client), [verifier], witness).tree_size == yesterday.size
+    run(ledger, "register_party", code="LAO", name="Lao PDR", kind="state")
+    today = checkpoint(database_url, signer)
+    assert today.size > yesterday.size
+    with client_for(database_url) as client:
+        proof = client.get("/v1/audit/proofs/consistency",
+                           params={"first": yesterday.size, "second": today.size}).json()
+        hashes = [base64.b64decode(h) for h in proof["hashes"]]
+        assert merkle.verify_consistency(yesterday.size, today.size, yesterday.root_hash,
+                                         today.root_hash, hashes)
+        result = verify(LedgerURL(client), [verifier], witness)
+        assert "consistent with the checkpoint last seen" in " ".join(result.checked)
+        listed = client.get("/v1/audit/checkpoints").json()
+        assert [c["tree_size"] for c in listed] == [yesterday.size, today.size]
+        assert client.get(f"/v1/audit/checkpoints/{yesterday.size}").status_code == 200
+    ledger.close()
+
+
+def flip_a_byte(database_url: str, position: int, rng: random.Random) -> None:
+    """Tamper with one stored event behind the ledger's back (triggers disabled)."""
+    if database_url.startswith("sqlite"):
+        conn = sqlite3.connect(database_url.removeprefix("sqlite:///"))
+        conn.execute("DROP TRIGGER stored_events_refuse_update")
+        (state,) = conn.execute("SELECT state FROM stored_events WHERE rowid = ?",
+                                (position,)).fetchone()
+        offset = rng.randrange(len(state))
+        state = state[:offset] + bytes([state[offset] ^ 0x01]) + state[offset + 1:]
+        conn.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (state, position))
+        conn.commit()
+        conn.close()
+        return
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE ledger_events DISABLE TRIGGER ALL")
+        (state,) = conn.execute("SELECT state FROM ledger_events WHERE notification_id = %s",
+                                (position,)).fetchone()
+        offset = rng.randrange(len(state))
+        state = state[:offset] + bytes([state[offset] ^ 0x01]) + state[offset + 1:]
+        conn.execute("UPDATE ledger_events SET state = %s WHERE notification_id = %s",
+                     (state, position))
+
+
+def test_a_flipped_byte_in_any_stored_event_fails_verify_naming_its_position(database_url, keys):
+    signer, verifier = keys
+    ledger = Ledger(database_url)
+    setup_ccm(ledger)
+    for code in ("LAO", "PER", "NOR", "AUT"):
+        run(ledger, "register_party", code=code, name=code, kind="state")
+    positions = [n.id for n in ledger.read_all()]
+    ledger.close()
+    checkpoint(database_url, signer)
+    rng = random.Random(5)
+    target = rng.randrange(len(positions))
+    flip_a_byte(database_url, positions[target], rng)
+    with client_for(database_url) as client:
+        with pytest.raises(VerificationFailed) as failure:
+            verify(LedgerURL(client), [verifier], None)
+    assert failure.value.leaf_index == target, str(failure.value)
+    assert f"{target}" in str(failure.value)
+
+
+def test_truncated_reordered_and_rewritten_exports_fail(database_url, keys, tmp_path):
+    signer, verifier = keys
+    ledger = Ledger(database_url)
+    setup_ccm(ledger)
+    ledger.close()
+    checkpoint(database_url, signer)
+    ledger = Ledger(database_url)
+    original = list(export_lines(ledger.read_all()))
+    ledger.close()
+    good = tmp_path / "good.ndjson"
+    good.write_bytes(b"".join(original))
+    witness = tmp_path / "witness.json"
+    verify(ExportFile(good), [verifier], witness)
+
+    size = len(original) - 2  # the checkpoint event and its receipt come after the tree it signs
+    truncated = tmp_path / "truncated.ndjson"
+    truncated.write_bytes(b"".join(original[:size - 3] + original[size:]))
+    with pytest.raises(VerificationFailed, match="ends after|signed root"):
+        verify(ExportFile(truncated), [verifier], None)
+
+    reordered = tmp_path / "reordered.ndjson"
+    swapped = original[:]
+    swapped[2], swapped[3] = swapped[3], swapped[2]
+    reordered.write_bytes(b"".join(swapped))
+    with pytest.raises(VerificationFailed, match="signed root"):
+        verify(ExportFile(reordered), [verifier], None)
+
+    # rewrite an early event, extend the log and sign it again: the witness remembers
+    record = orjson.loads(original[0])
+    record["state"]["title"] = "A different treaty"
+    rewritten = [orjson.dumps(record) + b"\n", *original[1:]]
+    forged_url = f"sqlite:///{tmp_path}/forged.db"
+    forged = Ledger(forged_url)
+    forged.restore(read_export(rewritten))
+    run(forged, "register_party", code="LAO", name="Lao PDR", kind="state")
+    forged.close()
+    checkpoint(forged_url, signer)
+    forged = Ledger(forged_url)
+    forged_file = tmp_path / "forged.ndjson"
+    forged_file.write_bytes(b"".join(export_lines(forged.read_all())))
+    forged.close()
+    with pytest.raises(VerificationFailed, match="history was rewritten"):
+        verify(ExportFile(forged_file), [verifier], witness)
+
+
+def test_a_checkpoint_signed_by_another_key_is_refused(database_url, keys, tmp_path):
+    signer, _ = keys
+    _, stranger = signed_note.generate_key("stranger.example/log")
+    ledger = Ledger(database_url)
+    setup_ccm(ledger)
+    ledger.close()
+    checkpoint(database_url, signer)
+    with client_for(database_url) as client:
+        with pytest.raises(VerificationFailed, match="signature"):
+            verify(LedgerURL(client), [stranger], None)
