@@ -19,6 +19,7 @@ install: $(BIN)/ledger
 ## Serve http://127.0.0.1:8000 on the embedded SQLite store, with the demo data loaded once.
 run: install
 	$(BIN)/ledger demo --if-empty
+	@$(BIN)/ledger key generate --if-missing >/dev/null
 	@echo "Commitment Ledger: http://$(HOST):$(PORT)/  (store: $(LEDGER_DATABASE_URL))"
 	$(BIN)/ledger serve --host $(HOST) --port $(PORT)
 

@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 
 from ledger.errors import AlreadyExists, InvalidValue, NotFound
-from ledger.storage import persistence_env
+from ledger.storage import persistence_env, schema_lock
 
 SCOPES = ("record", "adjudicate", "admin")
 
@@ -43,7 +43,7 @@ class TokenStore:
         env = persistence_env(database_url)
         self.sqlite_path = env.get("SQLITE_DBNAME")
         self.database_url = database_url
-        with self._cursor() as cursor:
+        with schema_lock(database_url), self._cursor() as cursor:
             cursor.execute(
                 "CREATE TABLE IF NOT EXISTS api_tokens (name TEXT PRIMARY KEY, "
                 "token_id TEXT NOT NULL UNIQUE, secret_hash TEXT NOT NULL, scopes TEXT NOT NULL, "

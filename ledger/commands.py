@@ -26,7 +26,7 @@ from ledger.parties import Party
 from ledger.receipts import Receipt
 from ledger.reports import Report, report_ref
 from ledger.storage import (
-    EventStateTranscoder, canonical_json, persistence_env, refuse_changes_to_events,
+    EventStateTranscoder, canonical_json, persistence_env, refuse_changes_to_events, schema_lock,
 )
 
 E = TypeVar("E", bound=Entity)
@@ -88,8 +88,9 @@ class Ledger(Application):
     name = "Ledger"
 
     def __init__(self, database_url: str) -> None:
-        super().__init__(env=persistence_env(database_url))
-        refuse_changes_to_events(self.recorder)
+        with schema_lock(database_url):
+            super().__init__(env=persistence_env(database_url))
+            refuse_changes_to_events(self.recorder)
 
     def construct_transcoder(self) -> EventStateTranscoder:
         return EventStateTranscoder()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import orjson
+import psycopg
 from eventsourcing.persistence import Transcoder
 
 from ledger.errors import InvalidValue
@@ -72,6 +75,25 @@ def persistence_env(database_url: str) -> dict[str, str]:
     raise InvalidValue(
         f"unsupported database URL scheme {url.scheme!r}: use sqlite:/// or postgresql://"
     )
+
+
+#: the PostgreSQL advisory lock that serialises creating tables (any fixed 64-bit number)
+SCHEMA_LOCK = 0x4C454447455221
+
+
+@contextmanager
+def schema_lock(database_url: str) -> Iterator[None]:
+    """Hold a lock while creating tables: workers starting together on PostgreSQL would
+    otherwise race on CREATE ... IF NOT EXISTS. SQLite serialises DDL by itself."""
+    if not database_url.startswith(("postgresql:", "postgres:")):
+        yield
+        return
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
 
 
 def refuse_changes_to_events(recorder: Any) -> None:

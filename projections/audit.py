@@ -14,6 +14,7 @@ import orjson
 from eventsourcing.persistence import Notification, Tracking
 
 from ledger.exchange import export_line
+from ledger.storage import schema_lock
 from projections import merkle
 from projections.store import StateView
 
@@ -50,7 +51,7 @@ class AuditModel:
         self.create_model_tables()
 
     def create_model_tables(self, indexes: bool = True) -> None:
-        with self.view.transaction() as cursor:
+        with schema_lock(self.view.database_url), self.view.transaction() as cursor:
             for statement in self.tables:
                 cursor.execute(statement)
 

@@ -14,7 +14,7 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
 
-from ledger.storage import persistence_env
+from ledger.storage import persistence_env, schema_lock
 from projections.fold import CORRECTIONS, NOT_PROJECTED, Change, State, apply, diff, fold
 from projections.summaries import summarise
 
@@ -71,6 +71,8 @@ class StateView:
 
     dialect = ""
     datastore: Any
+    #: the database it lives in (set by `open_view`)
+    database_url = ""
 
     def create_model_tables(self, indexes: bool = True) -> None:
         """Create the tables; a rebuild adds the secondary indexes after the bulk load."""
@@ -355,6 +357,8 @@ def open_view(database_url: str) -> StateView:
     env = persistence_env(database_url)
     factory = InfrastructureFactory.construct(Environment(APP, env))
     view_class = SQLiteStateView if env["PERSISTENCE_MODULE"].endswith("sqlite") else PostgresStateView
-    view = factory.tracking_recorder(view_class)
-    view.create_model_tables()
+    with schema_lock(database_url):
+        view = factory.tracking_recorder(view_class)
+        view.create_model_tables()
+    view.database_url = database_url
     return view
