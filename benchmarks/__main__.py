@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import sys
+import argparse
 
-from benchmarks import rebuild
+from benchmarks import audit, rebuild
 
 if __name__ == "__main__":
-    sys.argv = [sys.argv[0], *sys.argv[1:]]
-    rebuild.main()
+    parser = argparse.ArgumentParser(description="Run every benchmark on one log.")
+    parser.add_argument("--events", default="1000000")
+    parser.add_argument("--database-url", default=rebuild.DEFAULT_URL)
+    args = parser.parse_args()
+    rebuild.main(["--events", args.events, "--database-url", args.database_url])
+    audit.main(["--database-url", args.database_url])

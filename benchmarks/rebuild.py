@@ -72,12 +72,12 @@ def measure(kind: str, database_url: str) -> dict[str, float]:
     return result
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--child", choices=("bare", "rebuild"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.child:
         result = (bare if args.child == "bare" else rebuild)(args.database_url)
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -93,7 +93,7 @@ def main() -> None:
     print(f"rebuild benchmark: {total} events in {args.database_url}")
     print(f"  bare eventsourcing read+decode: {base_rate:10.0f} events/s "
           f"({base['seconds']:.1f} s, peak RSS {base['peak_rss_mb']:.0f} MB)")
-    print(f"  ledger rebuild (state model):   {our_rate:10.0f} events/s "
+    print(f"  ledger rebuild (all models):    {our_rate:10.0f} events/s "
           f"({ours['seconds']:.1f} s, peak RSS {ours['peak_rss_mb']:.0f} MB)")
     print(f"  ratio rebuild/bare: {our_rate / base_rate:.2f} (target >= 0.5); "
           f"rebuild peak RSS {ours['peak_rss_mb']:.0f} MB (target < 300 MB)")

@@ -15,7 +15,9 @@ from projections import queries
 from projections.audit import AuditModel
 
 router = APIRouter(tags=["audit"])
-NOTE = {200: {"content": {"text/plain": {}}, "description": "a C2SP signed note"}}
+NOTE = {200: {"content": {"text/plain": {}}, "description": "a C2SP signed note"},
+        404: {"description": "no such checkpoint"}}
+BEYOND = {404: {"description": "the tree is smaller than asked"}}
 Size = Annotated[int, Query(ge=0, le=POSITION_MAX)]
 
 
@@ -95,7 +97,7 @@ def _b64(hashes: list[bytes]) -> list[str]:
     return [base64.b64encode(h).decode() for h in hashes]
 
 
-@router.get("/v1/audit/proofs/inclusion")
+@router.get("/v1/audit/proofs/inclusion", responses=BEYOND)
 def inclusion_proof(request: Request, index: Size, tree_size: Size) -> InclusionProof:
     """RFC 9162 2.1.3 inclusion proof of leaf `index` in the tree of `tree_size` leaves."""
     audit = _audit(request)
@@ -106,7 +108,7 @@ def inclusion_proof(request: Request, index: Size, tree_size: Size) -> Inclusion
                           hashes=_b64(audit.inclusion(index, tree_size)))
 
 
-@router.get("/v1/audit/proofs/consistency")
+@router.get("/v1/audit/proofs/consistency", responses=BEYOND)
 def consistency_proof(request: Request, first: Size, second: Size) -> ConsistencyProof:
     """RFC 9162 2.1.4 proof that the tree of `second` leaves extends the one of `first`."""
     audit = _audit(request)

@@ -1,0 +1,97 @@
+"""Proof latency (p50/p95, in-process and over HTTP) and `ledger verify` throughput on the
+benchmark log.
+
+    python -m benchmarks.audit [--database-url sqlite:///var/bench/rebuild.db] [--samples 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from api.main import create_app
+from api.settings import Settings
+from benchmarks.rebuild import DEFAULT_URL
+from ledger.exchange import export_lines
+from projections import signed_note
+from projections.checkpoints import issue_checkpoint
+from projections.runner import Projector
+from projections.verify import ExportFile, verify
+
+
+def percentiles(samples: list[float]) -> str:
+    cuts = statistics.quantiles(samples, n=100)
+    return f"p50 {cuts[49] * 1000:.2f} ms, p95 {cuts[94] * 1000:.2f} ms"
+
+
+def timed(calls: list) -> list[float]:
+    durations = []
+    for call in calls:
+        started = time.perf_counter()
+        call()
+        durations.append(time.perf_counter() - started)
+    return durations
+
+
+async def _over_http(app: object, pairs: list[tuple[int, int]]) -> list[float]:
+    """Inclusion proofs through the ASGI app with httpx (no network), one at a time."""
+    durations = []
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as client:
+            for index, size in pairs:
+                started = time.perf_counter()
+                response = await client.get("/v1/audit/proofs/inclusion",
+                                            params={"index": index, "tree_size": size})
+                response.raise_for_status()
+                durations.append(time.perf_counter() - started)
+    return durations
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--samples", type=int, default=2000)
+    parser.add_argument("--skip-verify", action="store_true")
+    args = parser.parse_args(argv)
+    rng = random.Random(3)
+    signer, verifier = signed_note.generate_key("bench.local/log")
+    with Projector(args.database_url) as projector:
+        projector.catch_up()
+        note, _ = issue_checkpoint(projector, signer, "bench.local/log")
+        size = signed_note.parse_checkpoint(signed_note.parse_note(note).text).size
+        audit = projector.audit
+        pairs = [(rng.randrange(size), size) for _ in range(args.samples)]
+        inclusion = timed([lambda i=i, n=n: audit.inclusion(i, n) for i, n in pairs])
+        firsts = [rng.randrange(1, size) for _ in range(args.samples)]
+        consistency = timed([lambda m=m: audit.consistency(m, size) for m in firsts])
+    print(f"audit benchmark: tree of {size} leaves in {args.database_url}")
+    print(f"  inclusion proof, in-process:   {percentiles(inclusion)} (target p95 <= 5 ms)")
+    print(f"  consistency proof, in-process: {percentiles(consistency)}")
+    settings = Settings(database_url=args.database_url, project_in_process=False,
+                        tick_interval=0, checkpoint_interval=0)
+    over_http = asyncio.run(_over_http(create_app(settings), pairs[:500]))
+    print(f"  inclusion proof over HTTP (ASGI, 500 requests): {percentiles(over_http)}")
+    if args.skip_verify:
+        return
+    with tempfile.TemporaryDirectory() as folder, Projector(args.database_url) as projector:
+        export = Path(folder) / "log.ndjson"
+        with export.open("wb") as sink:
+            for line in export_lines(projector.ledger.read_all()):
+                sink.write(line)
+        started = time.perf_counter()
+        result = verify(ExportFile(export), [verifier], None)
+        seconds = time.perf_counter() - started
+    print(f"  ledger verify (export file, with replay): {result.tree_size / seconds:.0f} "
+          f"leaves/s ({seconds:.0f} s for {result.tree_size})")
+
+
+if __name__ == "__main__":
+    main()
