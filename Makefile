@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export LEDGER_DATABASE_URL ?= sqlite:///./var/ledger.db
 
-.PHONY: run test bench install postgres-package schema clean
+.PHONY: run test bench install debian-packages schema clean
 
 $(BIN)/ledger: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,19 +24,25 @@ run: install
 	$(BIN)/ledger serve --host $(HOST) --port $(PORT)
 
 ## The whole suite, against SQLite and a throwaway PostgreSQL server that the tests start.
-test: install postgres-package
+test: install debian-packages
 	$(BIN)/pytest
 
 ## Benchmarks: ratios measured side by side in one run (BENCH_EVENTS events, default 1,000,000).
 BENCH_EVENTS ?= 1000000
-bench: install
+bench: install debian-packages
 	$(BIN)/python -m benchmarks --events $(BENCH_EVENTS)
 
-## Debian's PostgreSQL server, installed if missing (the tests run initdb into a temporary folder).
-postgres-package:
-	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
-	  echo "installing Debian's postgresql package"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+## Debian's PostgreSQL server and nginx, installed if missing (the tests start throwaway ones on
+## loopback: initdb into a temporary folder, nginx with the documented cache configuration).
+debian-packages:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || missing="$$missing nginx"; \
+	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 ## Regenerate docs/commands.schema.json from the command models.
 schema: install

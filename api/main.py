@@ -9,7 +9,8 @@ from fastapi import FastAPI
 
 from api import openapi, problems
 from api.middleware import BodyLimit, RequestLog, RequireToken
-from api.routes import audit, changes, entities, log, operations, summaries, writes
+from api.feed_documents import FeedDocuments
+from api.routes import audit, changes, entities, feeds, log, operations, summaries, writes
 from api.settings import Settings
 from api.tokens import TokenStore
 from api.workers import Workers
@@ -48,6 +49,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.ledger = Ledger(settings.database_url)
         app.state.view = open_view(settings.database_url)
         app.state.audit = AuditModel(app.state.view)
+        app.state.feeds = FeedDocuments(app.state.view, settings.public_url,
+                                        settings.feed_page_size, settings.websub_hub)
         workers = Workers(settings)
         workers.start()
         try:
@@ -67,7 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     problems.install(app)
     openapi.install(app)
-    for module in (operations, audit, changes, log, summaries, entities, writes):
+    for module in (operations, audit, changes, log, summaries, entities, feeds, writes):
         app.include_router(module.router)
     app.add_middleware(RequireToken, tokens=_LazyTokens(settings))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -45,6 +45,15 @@ class Settings(BaseSettings):
         description="seconds between checkpoints issued by `ledger serve` when the log grew "
         "(0: none; needs the signing key file)",
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", pattern=r"^https?://[^/\s]+(/[^\s]*)?$",
+        description="the URL readers reach the ledger at: feeds link to it (rel=self, entries)",
+    )
+    feed_page_size: int = Field(default=100, ge=1, le=10000,
+                                description="entries per feed archive page (RFC 5005)")
+    feed_max_age: int = Field(default=60, ge=0,
+                              description="seconds current feed documents may be cached")
+    websub_hub: str | None = Field(default=None, description="WebSub hub to link and ping")
     tick_interval: float = Field(
         default=3600, ge=0,
         description="seconds between scheduled deadline ticks in `ledger serve` (0: none)",

@@ -118,10 +118,30 @@ class ChangeFilter:
 
 def changes(
     view: StateView, where: ChangeFilter = ChangeFilter(), after: int = 0, limit: int = 100,
-    newest_first: bool = False,
+    newest_first: bool = False, offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """Change-log rows matching every given filter, paged by log position."""
-    clauses, params = [], []
+    """Change-log rows matching every given filter, paged by log position (or skipping
+    `offset` matching rows: how feed archive pages are cut)."""
+    clauses, params = _where(view, where)
+    if after:
+        clauses.append("c.position < ?" if newest_first else "c.position > ?")
+        params.append(after)
+    order = "DESC" if newest_first else "ASC"
+    sql = (SELECT_CHANGES + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
+           + f" ORDER BY c.position {order} LIMIT ? OFFSET ?")
+    return [change_row(row) for row in _rows(view, sql, [*params, limit, offset])]
+
+
+def count_changes(view: StateView, where: ChangeFilter = ChangeFilter()) -> int:
+    clauses, params = _where(view, where)
+    sql = "SELECT COUNT(*) AS n FROM changes c" + (
+        f" WHERE {' AND '.join(clauses)}" if clauses else "")
+    return int(_rows(view, sql, params)[0]["n"])
+
+
+def _where(view: StateView, where: ChangeFilter) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
     for prefix, value in (("party:", where.party), ("instrument:", where.instrument),
                           ("provision:", where.action)):
         if value is not None:
@@ -147,13 +167,7 @@ def changes(
         else:
             clauses.append("c.search @@ plainto_tsquery('simple', ?)")
             params.append(where.q)
-    if after:
-        clauses.append("c.position < ?" if newest_first else "c.position > ?")
-        params.append(after)
-    order = "DESC" if newest_first else "ASC"
-    sql = (SELECT_CHANGES + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
-           + f" ORDER BY c.position {order} LIMIT ?")
-    return [change_row(row) for row in _rows(view, sql, [*params, limit])]
+    return clauses, params
 
 
 def _fts_query(text: str) -> str:

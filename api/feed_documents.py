@@ -1,0 +1,133 @@
+"""Feed documents as HTTP resources: which rows each scope and page holds (RFC 5005), built
+once and kept until the log moves on, with strong ETags and Last-Modified for conditional GET."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import format_datetime, parsedate_to_datetime
+
+from feeds.atom import build_atom
+from feeds.jsonfeed import build_json_feed
+from feeds.model import FeedSpec, last_updated, tag
+from feeds.rss import build_rss
+from projections.queries import ChangeFilter, changes, count_changes
+from projections.store import StateView
+
+FORMATS: dict[str, tuple[Callable[..., bytes], str]] = {
+    "atom": (build_atom, "application/atom+xml; charset=utf-8"),
+    "rss": (build_rss, "application/rss+xml; charset=utf-8"),
+    "json": (build_json_feed, "application/feed+json"),
+}
+#: `updated` of a feed with no entries yet: fixed, so its bytes and ETag never depend on the clock
+EMPTY_UPDATED = "2008-05-30T00:00:00+00:00"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a feed follows: its path under /feeds/, a title, and the change-log filter."""
+
+    path: str  # e.g. "parties/HRV"
+    title: str
+    where: ChangeFilter
+    html_path: str  # the human page, e.g. "/parties/HRV"
+
+
+@dataclass(frozen=True)
+class Document:
+    body: bytes
+    media_type: str
+    etag: str
+    last_modified: datetime
+    immutable: bool
+
+    def not_modified(self, if_none_match: str | None, if_modified_since: str | None) -> bool:
+        """RFC 9110 conditional GET: If-None-Match wins over If-Modified-Since."""
+        if if_none_match is not None:
+            tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+            return "*" in tags or self.etag in tags
+        if if_modified_since:
+            try:
+                since = parsedate_to_datetime(if_modified_since)
+            except (TypeError, ValueError):
+                return False
+            return since.tzinfo is not None and self.last_modified.replace(microsecond=0) <= since
+        return False
+
+    def headers(self, max_age: int) -> dict[str, str]:
+        cache = ("public, max-age=31536000, immutable" if self.immutable
+                 else f"public, max-age={max_age}")
+        return {"ETag": self.etag, "Last-Modified": format_datetime(self.last_modified, usegmt=True),
+                "Cache-Control": cache, "Vary": "Accept-Encoding"}
+
+
+class FeedDocuments:
+    """Builds documents on demand and keeps them: current documents until the read model's
+    position moves, full archive pages for good (they never change)."""
+
+    def __init__(self, view: StateView, public_url: str, page_size: int,
+                 hub_url: str | None, capacity: int = 2048) -> None:
+        self.view, self.base = view, public_url.rstrip("/")
+        self.page_size, self.hub_url = page_size, hub_url
+        self.cache: OrderedDict[tuple[str, str, int | None], tuple[int, Document]] = OrderedDict()
+        self.capacity, self.lock = capacity, threading.Lock()
+
+    def get(self, scope: Scope, fmt: str, page: int | None) -> Document | None:
+        """The current document (page None) or page `page` (1-based) of the scope's entries in
+        log order: full pages are immutable archives; the page after the last full one is
+        being filled (the current document's entries, so every next-archive link resolves);
+        None beyond that."""
+        key = (scope.path, fmt, page)
+        position = self.view.position()
+        with self.lock:
+            cached = self.cache.get(key)
+            if cached is not None and (cached[1].immutable or cached[0] == position):
+                self.cache.move_to_end(key)
+                return cached[1]
+        document = self._build(scope, fmt, page)
+        if document is None:
+            return None
+        with self.lock:
+            self.cache[key] = (position, document)
+            self.cache.move_to_end(key)
+            while len(self.cache) > self.capacity:
+                self.cache.popitem(last=False)
+        return document
+
+    def _build(self, scope: Scope, fmt: str, page: int | None) -> Document | None:
+        total = count_changes(self.view, scope.where)
+        full_pages = total // self.page_size
+        if page is not None and not 1 <= page <= full_pages + 1:
+            return None
+        number = page if page is not None else full_pages + 1
+        archived = number <= full_pages
+        rows = changes(self.view, scope.where, limit=self.page_size,
+                       offset=(number - 1) * self.page_size)
+        url = f"{self.base}/feeds/{scope.path}"
+        updated = last_updated(rows, EMPTY_UPDATED)
+        spec = FeedSpec(
+            title=scope.title if page is None else f"{scope.title} (page {page})",
+            subtitle="Changes recorded by the Commitment Ledger, newest first",
+            base_url=self.base + "/v1",  # entries link to the entity's JSON until pages exist
+            self_url=f"{url}.{fmt}" if page is None else f"{url}/archive/{page}.{fmt}",
+            html_url=self.base + scope.html_path,
+            feed_id=tag(f"feeds/{scope.path}"),
+            updated=updated,
+            hub_url=self.hub_url if page is None else None,
+            current_url=f"{url}.{fmt}" if page is not None else None,
+            prev_archive_url=f"{url}/archive/{number - 1}.{fmt}" if number > 1 else None,
+            next_archive_url=f"{url}/archive/{page + 1}.{fmt}" if archived else None,
+            is_archive=archived,
+        )
+        build, media_type = FORMATS[fmt]
+        body = build(spec, rows)
+        return Document(
+            body=body, media_type=media_type,
+            etag='"' + hashlib.sha256(body).hexdigest()[:40] + '"',
+            last_modified=datetime.fromisoformat(updated),
+            immutable=archived,
+        )

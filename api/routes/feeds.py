@@ -1,0 +1,114 @@
+"""Atom, RSS and JSON Feed for every scope watchdogs follow, with RFC 5005 archive pages,
+conditional GET and cache headers that make an HTTP cache in front safe."""
+
+# no `from __future__ import annotations`: the route factories close over their Path patterns
+
+import inspect
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Header, Path, Request, Response
+
+from api.feed_documents import FeedDocuments, Scope
+from projections import queries
+from projections.fold import REDUCERS
+from projections.queries import ChangeFilter
+
+router = APIRouter(tags=["feeds"])
+Format = Annotated[str, Path(pattern="^(atom|rss|json)$", description="atom, rss or json")]
+Page = Annotated[int, Path(ge=1, le=10**12)]
+CODE = r"^[A-Z0-9][A-Z0-9-]{1,19}$"
+ID = r"^[A-Za-z0-9._-]{1,200}$"
+FEED = {200: {"content": {"application/atom+xml": {}, "application/rss+xml": {},
+                          "application/feed+json": {}}},
+        304: {"description": "not modified since the ETag or date given"},
+        404: {"description": "no such scope or page"}}
+FAMILIES = ("parties", "instruments", "commitments", "fundings", "obligations", "reports",
+            "allegations", "checkpoints")
+KINDS = frozenset(REDUCERS) | {"EntryCorrected", "EntryRetracted"} | set(FAMILIES)
+
+
+def _documents(request: Request) -> FeedDocuments:
+    return request.app.state.feeds
+
+
+def _scope(request: Request, family: str, key: str) -> Scope:
+    """The scope a feed URL names; 404 when the ledger does not know it."""
+    view = request.app.state.view
+    if family == "kinds":
+        if key not in KINDS:
+            raise HTTPException(404, f"no kind {key!r}; kinds are event types or entity families")
+        return Scope(f"kinds/{key}", f"Commitment Ledger: {key}", ChangeFilter(kind=key),
+                     f"/v1/changes?kind={key}")
+    if family == "actions":
+        instrument, _, number = key.partition(":")
+        state = queries.entity(view, f"instruments/{instrument}")
+        if state is None or number not in state.get("provisions", {}):
+            raise HTTPException(404, f"{key} is not a provision in the ledger")
+        return Scope(f"actions/{key}", f"Commitment Ledger: {key}", ChangeFilter(action=key),
+                     f"/v1/changes?action={key}")
+    state = queries.entity(view, f"{family}/{key}")
+    if state is None:
+        raise HTTPException(404, f"{family}/{key} is not in the ledger")
+    title = state.get("name") or state.get("title") or f"{family}/{key}"
+    if family == "parties":
+        where = ChangeFilter(party=key)
+    elif family == "instruments":
+        where = ChangeFilter(instrument=key)
+    else:
+        where = ChangeFilter(entity=f"{family}/{key}")
+    return Scope(f"{family}/{key}", f"Commitment Ledger: {title}", where, f"/v1/{family}/{key}")
+
+
+ALL = Scope("changes", "Commitment Ledger: all changes", ChangeFilter(), "/v1/changes")
+
+
+def _serve(request: Request, scope: Scope, fmt: str, page: int | None,
+           if_none_match: str | None, if_modified_since: str | None) -> Response:
+    document = _documents(request).get(scope, fmt, page)
+    if document is None:
+        raise HTTPException(404, f"page {page} of {scope.path} does not exist yet")
+    headers = document.headers(request.app.state.settings.feed_max_age)
+    if document.not_modified(if_none_match, if_modified_since):
+        return Response(status_code=304, headers=headers)
+    return Response(document.body, media_type=document.media_type, headers=headers)
+
+
+def _route(family: str | None, archive: bool, pattern: str):  # noqa: ANN202 - a route
+    def feed(request: Request, fmt: str, key: str = "", page: int | None = None,
+             if_none_match: str | None = None, if_modified_since: str | None = None) -> Response:
+        scope = ALL if family is None else _scope(request, family, key)
+        return _serve(request, scope, fmt, page, if_none_match, if_modified_since)
+
+    kw = inspect.Parameter.KEYWORD_ONLY
+    parameters = [inspect.Parameter("request", kw, annotation=Request),
+                  inspect.Parameter("fmt", kw, annotation=Format)]
+    if family is not None:
+        parameters.append(inspect.Parameter("key", kw, annotation=Annotated[str, Path(pattern=pattern)]))
+    if archive:
+        parameters.append(inspect.Parameter("page", kw, annotation=Page))
+    parameters += [
+        inspect.Parameter("if_none_match", kw, default=None,
+                          annotation=Annotated[str | None, Header(max_length=2000)]),
+        inspect.Parameter("if_modified_since", kw, default=None,
+                          annotation=Annotated[str | None, Header(max_length=100)]),
+    ]
+    feed.__signature__ = inspect.Signature(parameters, return_annotation=Response)
+    return feed
+
+
+def _add(path: str, family: str | None, archive: bool, pattern: str, summary: str) -> None:
+    router.add_api_route(path, _route(family, archive, pattern), methods=["GET", "HEAD"],
+                         response_class=Response, responses=FEED, summary=summary,
+                         operation_id=f"feed_{family or 'changes'}{'_archive' if archive else ''}")
+
+
+_add("/feeds/changes.{fmt}", None, False, ".*", "Every change")
+_add("/feeds/changes/archive/{page}.{fmt}", None, True, ".*", "Every change: a page")
+for _family, _pattern in (("parties", CODE), ("instruments", CODE), ("kinds", r"^[A-Za-z]{2,40}$"),
+                          ("actions", r"^[A-Z0-9][A-Z0-9-]{1,19}:[A-Za-z0-9.()-]{1,20}$"),
+                          ("commitments", ID), ("allegations", ID), ("obligations", ID),
+                          ("reports", ID), ("fundings", ID)):
+    _add(f"/feeds/{_family}/{{key}}.{{fmt}}", _family, False, _pattern, f"Changes: one of {_family}")
+    _add(f"/feeds/{_family}/{{key}}/archive/{{page}}.{{fmt}}", _family, True, _pattern,
+         f"Changes: one of {_family}, a page")
+
