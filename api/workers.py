@@ -7,6 +7,7 @@ import threading
 from datetime import datetime, timezone
 
 from api.settings import Settings
+from api.websub import HubPublisher
 from projections.checkpoints import CHECKPOINT_EVENTS, issue_checkpoint, latest_checkpoint_size
 from projections.runner import Projector, run_tick
 
@@ -43,7 +44,16 @@ class Workers:
         while not self.stopping.is_set():
             try:
                 with Projector(self.settings.database_url) as projector:
-                    projector.follow(self.stopping, self.settings.poll_interval)
+                    hub = None
+                    if self.settings.websub_hub:
+                        hub = HubPublisher(self.settings.websub_hub, self.settings.public_url,
+                                           projector.view)
+                    try:
+                        projector.follow(self.stopping, self.settings.poll_interval,
+                                         hub.publish if hub else None)
+                    finally:
+                        if hub:
+                            hub.close()
             except Exception:  # keep following: log, wait, start again where it stopped
                 log.exception("projector failed; restarting")
                 self.stopping.wait(5)

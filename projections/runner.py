@@ -35,6 +35,7 @@ class Projector:
         self.audit = AuditModel(self.view)
         self.models = {NAME: self.view, AuditModel.name: self.audit}
         self.batch = batch
+        self.on_change: Callable[[int, int], object] | None = None
 
     def close(self) -> None:
         self.view.datastore.close()
@@ -81,17 +82,27 @@ class Projector:
                 self.models[name].create_indexes(cursor)
         return count
 
-    def follow(self, stop: threading.Event, poll: float = 0.5) -> None:
-        """Catch up, then wait for new events until `stop` is set."""
+    def follow(
+        self, stop: threading.Event, poll: float = 0.5,
+        on_change: Callable[[int, int], object] | None = None,
+    ) -> None:
+        """Catch up, then wait for new events until `stop` is set; `on_change(before, after)`
+        hears of each advance of the read models' position."""
+        self.on_change = on_change
         if self.view.dialect == "postgres":
             self._follow_notifications(stop, poll)
         else:  # eventsourcing has no subscription on SQLite: poll
             while not stop.is_set():
                 try:
-                    self.catch_up()
+                    self._advance()
                 except (PersistenceError, sqlite3.Error) as error:  # e.g. the file stayed locked
                     log.warning("projection batch failed, retrying: %s", error)
                 stop.wait(poll)
+
+    def _advance(self) -> None:
+        before = self.position
+        if self.catch_up() and self.on_change is not None:
+            self.on_change(before, self.position)
 
     def _follow_notifications(self, stop: threading.Event, poll: float) -> None:
         """LISTEN on the events table's channel; a dropped connection is reopened, and the
@@ -104,7 +115,7 @@ class Projector:
                     conn.execute(f'LISTEN "{channel}"')
                     backoff = poll
                     while not stop.is_set():
-                        self.catch_up()
+                        self._advance()
                         for _ in conn.notifies(timeout=poll, stop_after=1):
                             pass
             except psycopg.OperationalError as error:
