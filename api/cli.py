@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import signal
 import threading
 from datetime import datetime, timezone
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Annotated
 
 import httpx
@@ -54,7 +56,7 @@ def open_ledger(settings: Settings | None = None) -> Iterator[Ledger]:
     except LedgerError as error:
         raise fail(str(error)) from None
     except Exception as error:  # the store could not be opened: say so in one line
-        raise fail(f"cannot open the store {settings.database_url}: {error}") from None
+        raise fail(f"cannot open the store {_safe(settings.database_url)}: {error}") from None
     try:
         yield ledger
     except LedgerError as error:
@@ -104,11 +106,24 @@ def serve(
     import uvicorn
 
     from api.main import create_app
+    from api.middleware import JSONFormatter
 
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
-    typer.echo(f"Commitment Ledger on http://{host}:{port} (store: {settings.database_url})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    handler = logging.StreamHandler()
+    handler.setFormatter(JSONFormatter())
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    typer.echo(f"Commitment Ledger on http://{host}:{port} (store: {_safe(settings.database_url)})")
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False,
+                log_level="info")
+
+
+def _safe(url: str) -> str:
+    """A database URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@", 1)
+    return url
 
 
 @app.command()
@@ -214,7 +229,7 @@ def open_projector(settings: Settings | None = None) -> Iterator[Projector]:
     except LedgerError as error:
         raise fail(str(error)) from None
     except Exception as error:  # the store could not be opened: say so in one line
-        raise fail(f"cannot open the store {settings.database_url}: {error}") from None
+        raise fail(f"cannot open the store {_safe(settings.database_url)}: {error}") from None
     try:
         yield projector
     except LedgerError as error:
@@ -292,7 +307,7 @@ def open_tokens() -> TokenStore:
     try:
         return TokenStore(settings.database_url)
     except Exception as error:  # the store could not be opened: say so in one line
-        raise fail(f"cannot open the store {settings.database_url}: {error}") from None
+        raise fail(f"cannot open the store {_safe(settings.database_url)}: {error}") from None
 
 
 @token_app.command("create")

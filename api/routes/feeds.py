@@ -97,9 +97,12 @@ def _route(family: str | None, archive: bool, pattern: str):  # noqa: ANN202 - a
 
 
 def _add(path: str, family: str | None, archive: bool, pattern: str, summary: str) -> None:
-    router.add_api_route(path, _route(family, archive, pattern), methods=["GET", "HEAD"],
-                         response_class=Response, responses=FEED, summary=summary,
-                         operation_id=f"feed_{family or 'changes'}{'_archive' if archive else ''}")
+    name = f"feed_{family or 'changes'}{'_archive' if archive else ''}"
+    handler = _route(family, archive, pattern)
+    router.add_api_route(path, handler, methods=["GET"], response_class=Response,
+                         responses=FEED, summary=summary, operation_id=name)
+    router.add_api_route(path, handler, methods=["HEAD"], response_class=Response,
+                         operation_id=f"{name}_head", include_in_schema=False)
 
 
 _add("/feeds/changes.{fmt}", None, False, ".*", "Every change")

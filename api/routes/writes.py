@@ -2,9 +2,11 @@
 `Ledger.execute` call, the recorded events out. Scopes: `record`, `adjudicate`, `admin`."""
 
 import inspect
+from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Request, Response
+import orjson
 from pydantic import BaseModel, Field, create_model
 
 from api import schemas
@@ -104,8 +106,57 @@ def body_model(command: str, path_field: str | None) -> type[BaseModel]:
     return create_model(name, __config__=schemas.Strict, **fields, **ENVELOPE_FIELDS)
 
 
+def demo_examples() -> dict[str, dict[str, Any]]:
+    """The first line of each command in the demo data, as an OpenAPI request example."""
+    examples: dict[str, dict[str, Any]] = {}
+    for file in sorted(resources.files("ledger.demo").iterdir(), key=lambda f: f.name):
+        if not file.name.endswith(".ndjson"):
+            continue
+        for line in file.read_bytes().splitlines():
+            record = orjson.loads(line)
+            if record["command"] not in examples:
+                envelope = {k: record[k] for k in ("effective_on", "sources", "note") if record.get(k)}
+                examples[record["command"]] = {**record["data"], **envelope}
+    return examples
+
+
+#: examples for the commands the demo data does not use (illustrative values, not facts)
+ILLUSTRATIONS: dict[str, dict[str, Any]] = {
+    "amend_report": {"report": "CCM-HRV-initial-2010", "received_on": "2011-09-30",
+                     "summary": "Corrected the number of submunitions retained"},
+    "assess_commitment": {"commitment": "ccm-ratify-2011-PER", "outcome": "kept",
+                          "assessor": "independent", "assessed_by": "CMC"},
+    "correct_entry": {"entity": "obligations/ccm-art3-HRV",
+                      "event": "6f1c2d34-4b5e-4f60-8a71-92b3c4d5e6f7",
+                      "fields": {"description": "Declared stockpile of cluster munitions"},
+                      "reason": "The first entry misquoted the report"},
+    "disburse_funding": {"funding": "apmbc-mine-action-funding-2014", "amount": "1000000",
+                         "currency": "USD"},
+    "extend_due_date": {"commitment": "ccm-ratify-2011-PER", "due_on": "2012-12-31",
+                        "reason": "Ratification bill still before parliament"},
+    "grant_extension": {"obligation": "ccm-art4-LAO", "deadline": "2025-08-01"},
+    "refuse_extension": {"obligation": "ccm-art4-LAO", "reason": "Request lacked a work plan"},
+    "reopen_allegation": {"allegation": "apmbc-cc-2019-SSD", "reason": "New information received"},
+    "request_extension": {"obligation": "ccm-art4-LAO", "requested_deadline": "2025-08-01",
+                          "reason": "Survey of contaminated land not complete"},
+    "retract_entry": {"entity": "parties/LAO", "event": "6f1c2d34-4b5e-4f60-8a71-92b3c4d5e6f7",
+                      "reason": "Recorded twice by mistake"},
+    "schedule_report": {"party": "LAO", "instrument": "CCM", "kind": "annual", "period": "2011",
+                        "due_on": "2012-04-30"},
+    "withdraw_commitment": {"commitment": "ccm-ratify-2011-PER", "reason": "Pledge superseded"},
+}
+EXAMPLES = {**ILLUSTRATIONS, **demo_examples()}
+
+
 def make_route(command: str, path_field: str | None, scope: str) -> Any:
     model = body_model(command, path_field)
+    example = {k: v for k, v in EXAMPLES.get(command, {}).items() if k != path_field}
+    body_annotation: Any = model
+    if example:
+        summary = ("from the demo data (ledger/demo)" if command not in ILLUSTRATIONS
+                   else "illustrative values")
+        body_annotation = Annotated[model, Body(openapi_examples={
+            "example": {"summary": summary, "value": example}})]
 
     def record(request: Request, response: Response, body: Any, principal: Any,
                idempotency_key: str | None, if_match: str | None, **path: str) -> Recorded:
@@ -137,7 +188,7 @@ def make_route(command: str, path_field: str | None, scope: str) -> Any:
         inspect.Parameter("response", inspect.Parameter.KEYWORD_ONLY, annotation=Response),
         inspect.Parameter("principal", inspect.Parameter.KEYWORD_ONLY,
                           annotation=Annotated[Any, Depends(require(scope))]),
-        inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=model),
+        inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=body_annotation),
         inspect.Parameter("idempotency_key", inspect.Parameter.KEYWORD_ONLY, default=None,
                           annotation=Annotated[str | None, Header(
                               max_length=200, pattern=r"^[\x21-\x7e]+$",

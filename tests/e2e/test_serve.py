@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -62,3 +63,41 @@ def test_serve_answers_health_and_the_raw_log(database_url, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_serve_logs_one_json_line_per_request_with_its_id_and_never_a_token(database_url):
+    from api.tokens import TokenStore
+
+    token = TokenStore(database_url).create("desk", ["record"])
+    env = {**os.environ, "LEDGER_DATABASE_URL": database_url, "LEDGER_TICK_INTERVAL": "0"}
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{base}/-/health")
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None
+                time.sleep(0.2)
+        written = httpx.post(f"{base}/v1/parties", json={"code": "LAO", "name": "Lao PDR",
+                                                        "kind": "state"},
+                             headers={"Authorization": f"Bearer {token}", "X-Request-ID": "abc-1"})
+        assert written.status_code == 201 and written.headers["x-request-id"] == "abc-1"
+        refused = httpx.post(f"{base}/v1/parties", json={},
+                             headers={"Authorization": f"Bearer {token}x"})
+        assert refused.status_code == 401
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=10)
+    assert token.encode() not in stderr and token.split(".")[1].encode() not in stderr
+    requests = [json.loads(line) for line in stderr.splitlines() if line.startswith(b"{")]
+    logged = [r for r in requests if r.get("message") == "request"]
+    assert {"request_id": "abc-1", "method": "POST", "path": "/v1/parties", "status": 201,
+            "principal": "desk"}.items() <= next(r for r in logged if r["request_id"] == "abc-1").items()
+    assert any(r["status"] == 401 and r["principal"] is None for r in logged)

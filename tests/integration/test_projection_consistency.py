@@ -44,6 +44,34 @@ def test_live_following_a_growing_log_equals_a_rebuild_at_100k_events(database_u
     assert rebuilt_digest(database_url) == followed
 
 
+def test_live_following_the_demo_data_being_loaded_equals_a_rebuild(database_url):
+    from importlib import resources
+
+    from api.importer import import_lines
+
+    ledger = Ledger(database_url)
+    stop = threading.Event()
+    with Projector(database_url) as live:
+        follower = threading.Thread(target=live.follow, args=(stop, 0.01))
+        follower.start()
+        try:
+            for file in sorted(resources.files("ledger.demo").iterdir(), key=lambda f: f.name):
+                if file.name.endswith(".ndjson"):
+                    report = import_lines(ledger, file.read_bytes().splitlines(), "demo")
+                    assert report.ok, report.errors
+        finally:
+            last = ledger.recorder.max_notification_id()
+            deadline = time.monotonic() + 120
+            while live.position < last and time.monotonic() < deadline:
+                time.sleep(0.05)
+            stop.set()
+            follower.join()
+        followed = state_digest(live.view)
+    ledger.close()
+    assert followed.position == last > 1000
+    assert rebuilt_digest(database_url) == followed
+
+
 def test_a_projector_killed_at_random_points_resumes_without_missing_or_doubling(database_url):
     ledger = Ledger(database_url)
     generate(ledger, 60_000, seed=7)
