@@ -8,12 +8,12 @@ import signal
 import threading
 from datetime import datetime, timezone
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import httpx
 import typer
@@ -32,6 +32,8 @@ from projections.runner import READ_MODELS, Projector, run_tick
 from projections.verify import ExportFile, LedgerURL, VerificationFailed
 from projections.verify import verify as run_verify
 
+T = TypeVar("T", Ledger, Projector)
+
 app = typer.Typer(
     help="The Commitment Ledger: an event-sourced record of treaty commitments, reports and "
     "compliance allegations. The store is chosen by LEDGER_DATABASE_URL "
@@ -48,21 +50,30 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 @contextmanager
-def open_ledger(settings: Settings | None = None) -> Iterator[Ledger]:
-    """The ledger for the configured store; its refusals become one line and exit code 1."""
+def opened(kind: Callable[[str], T], settings: Settings | None = None) -> Iterator[T]:
+    """`Ledger` or `Projector` on the configured store; refusals and a store that cannot be
+    opened become one line on stderr and exit code 1."""
     settings = settings or get_settings()
     try:
-        ledger = Ledger(settings.database_url)
+        opened_ = kind(settings.database_url)
     except LedgerError as error:
         raise fail(str(error)) from None
     except Exception as error:  # the store could not be opened: say so in one line
         raise fail(f"cannot open the store {_safe(settings.database_url)}: {error}") from None
     try:
-        yield ledger
+        yield opened_
     except LedgerError as error:
         raise fail(str(error)) from None
     finally:
-        ledger.close()
+        opened_.close()
+
+
+def open_ledger(settings: Settings | None = None) -> AbstractContextManager[Ledger]:
+    return opened(Ledger, settings)
+
+
+def open_projector(settings: Settings | None = None) -> AbstractContextManager[Projector]:
+    return opened(Projector, settings)
 
 
 def progress(description: str) -> Progress:
@@ -219,23 +230,6 @@ def restore(
 
             count = ledger.restore(tracked())
     typer.echo(f"restored {count} events", err=True)
-
-
-@contextmanager
-def open_projector(settings: Settings | None = None) -> Iterator[Projector]:
-    settings = settings or get_settings()
-    try:
-        projector = Projector(settings.database_url)
-    except LedgerError as error:
-        raise fail(str(error)) from None
-    except Exception as error:  # the store could not be opened: say so in one line
-        raise fail(f"cannot open the store {_safe(settings.database_url)}: {error}") from None
-    try:
-        yield projector
-    except LedgerError as error:
-        raise fail(str(error)) from None
-    finally:
-        projector.close()
 
 
 @app.command()

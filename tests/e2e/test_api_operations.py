@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -19,12 +18,7 @@ from api.tokens import TokenStore
 from ledger.commands import Ledger
 from tests import postgres
 from tests.factories import log, setup_ccm
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.servers import serving
 
 
 def test_an_unreachable_store_gives_503_and_not_ready(postgres_server):
@@ -60,20 +54,8 @@ def test_two_concurrent_writers_on_one_version_give_one_success_and_one_412(data
     run(ledger, "pledge_commitment", id="c1", party="HRV", provisions=["VAP:14"], text="t",
         due_on="2013-01-01")
     token = TokenStore(database_url).create("desk", ["record"])
-    port = free_port()
-    env = {**os.environ, "LEDGER_DATABASE_URL": database_url, "LEDGER_TICK_INTERVAL": "0"}
-    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base}/-/health")
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline and server.poll() is None
-                time.sleep(0.2)
+    with serving(database_url) as server:
+        base = server.base
         before = len(log(ledger))
         for round_ in range(5):
             version = 1 + round_
@@ -96,10 +78,7 @@ def test_two_concurrent_writers_on_one_version_give_one_success_and_one_412(data
             assert sorted(statuses) == [201, 412], statuses
         # exactly one progress event per round: no lost update, no double write
         assert len(log(ledger)) == before + 5
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        ledger.close()
+    ledger.close()
 
 
 @pytest.mark.parametrize(("path", "code", "text"), [

@@ -10,9 +10,13 @@ import sys
 import threading
 import time
 
+from collections.abc import Callable
+from importlib import resources
+
+from api.importer import import_lines
 from benchmarks.synthetic import generate
 from ledger.commands import Ledger
-from projections.digest import state_digest
+from projections.digest import Digest, state_digest
 from projections.runner import Projector
 
 
@@ -22,52 +26,45 @@ def rebuilt_digest(database_url: str):
         return state_digest(projector.view)
 
 
-def test_live_following_a_growing_log_equals_a_rebuild_at_100k_events(database_url):
+def follow_while(database_url: str, write: Callable[[Ledger], object]) -> tuple[Digest, int]:
+    """Digest of a projector that followed the log in a thread while `write` appended to it,
+    once it has caught up; and the last log position."""
     ledger = Ledger(database_url)
     stop = threading.Event()
     with Projector(database_url) as live:
-        follower = threading.Thread(target=live.follow, args=(stop, 0.05))
+        follower = threading.Thread(target=live.follow, args=(stop, 0.02))
         follower.start()
         try:
-            total = sum(generate(ledger, 10_000, seed=seed) for seed in range(10))
+            write(ledger)
         finally:
             last = ledger.recorder.max_notification_id()
             deadline = time.monotonic() + 600
-            while live.position < last and time.monotonic() < deadline:
-                time.sleep(0.2)
-            stop.set()
-            follower.join()
-        assert total >= 100_000
-        followed = state_digest(live.view)
-    ledger.close()
-    assert followed.position == last
-    assert rebuilt_digest(database_url) == followed
-
-
-def test_live_following_the_demo_data_being_loaded_equals_a_rebuild(database_url):
-    from importlib import resources
-
-    from api.importer import import_lines
-
-    ledger = Ledger(database_url)
-    stop = threading.Event()
-    with Projector(database_url) as live:
-        follower = threading.Thread(target=live.follow, args=(stop, 0.01))
-        follower.start()
-        try:
-            for file in sorted(resources.files("ledger.demo").iterdir(), key=lambda f: f.name):
-                if file.name.endswith(".ndjson"):
-                    report = import_lines(ledger, file.read_bytes().splitlines(), "demo")
-                    assert report.ok, report.errors
-        finally:
-            last = ledger.recorder.max_notification_id()
-            deadline = time.monotonic() + 120
             while live.position < last and time.monotonic() < deadline:
                 time.sleep(0.05)
             stop.set()
             follower.join()
         followed = state_digest(live.view)
     ledger.close()
+    return followed, last
+
+
+def test_live_following_a_growing_log_equals_a_rebuild_at_100k_events(database_url):
+    def write(ledger: Ledger) -> None:
+        assert sum(generate(ledger, 10_000, seed=seed) for seed in range(10)) >= 100_000
+
+    followed, last = follow_while(database_url, write)
+    assert followed.position == last
+    assert rebuilt_digest(database_url) == followed
+
+
+def test_live_following_the_demo_data_being_loaded_equals_a_rebuild(database_url):
+    def write(ledger: Ledger) -> None:
+        for file in sorted(resources.files("ledger.demo").iterdir(), key=lambda f: f.name):
+            if file.name.endswith(".ndjson"):
+                report = import_lines(ledger, file.read_bytes().splitlines(), "demo")
+                assert report.ok, report.errors
+
+    followed, last = follow_while(database_url, write)
     assert followed.position == last > 1000
     assert rebuilt_digest(database_url) == followed
 
