@@ -5,15 +5,15 @@ from __future__ import annotations
 import getpass
 import logging
 import signal
-import threading
-from datetime import datetime, timezone
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import Annotated, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 import typer

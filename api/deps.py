@@ -16,7 +16,6 @@ from ledger.commands import Ledger
 from projections.queries import Clock
 from projections.store import StateView
 
-
 #: the largest log position (a signed 64-bit integer in both stores)
 POSITION_MAX = 2**63 - 1
 

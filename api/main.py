@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import openapi, problems
-from api.middleware import BodyLimit, RequestLog, RequireToken
 from api.feed_documents import FeedDocuments
+from api.middleware import BodyLimit, RequestLog, RequireToken
 from api.routes import audit, changes, entities, feeds, log, operations, summaries, writes
 from api.settings import Settings
 from api.tokens import TokenStore

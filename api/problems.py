@@ -10,9 +10,9 @@ from typing import Any
 import orjson
 import psycopg
 from eventsourcing.persistence import PersistenceError
-from psycopg_pool import PoolTimeout
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from psycopg_pool import PoolTimeout
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.responses import Response

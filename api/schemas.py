@@ -12,8 +12,15 @@ from uuid import uuid4
 import orjson
 import pycountry
 from pydantic import (
-    AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationInfo,
-    create_model, field_validator,
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationInfo,
+    create_model,
+    field_validator,
 )
 
 # -- reusable field types ------------------------------------------------------------------

@@ -26,7 +26,11 @@ from ledger.parties import Party
 from ledger.receipts import Receipt
 from ledger.reports import Report, report_ref
 from ledger.storage import (
-    EventStateTranscoder, canonical_json, persistence_env, refuse_changes_to_events, schema_lock,
+    EventStateTranscoder,
+    canonical_json,
+    persistence_env,
+    refuse_changes_to_events,
+    schema_lock,
 )
 
 E = TypeVar("E", bound=Entity)

@@ -7,14 +7,12 @@ import base64
 from dataclasses import dataclass
 
 from ledger.commands import Outcome
-from projections import signed_note
+from projections import queries, signed_note
 from projections.audit import NAME as AUDIT
 from projections.digest import digest_in
 from projections.merkle import EMPTY_ROOT
-from projections import queries
 from projections.runner import Projector
 from projections.store import StateView
-
 
 #: a checkpoint adds two leaves of its own: the checkpoint event and its receipt
 CHECKPOINT_EVENTS = 2

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import base64
 import tempfile
-from itertools import islice
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 

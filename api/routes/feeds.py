@@ -6,7 +6,7 @@ conditional GET and cache headers that make an HTTP cache in front safe."""
 import inspect
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Header, Path, Request, Response
+from fastapi import APIRouter, Header, HTTPException, Path, Request, Response
 
 from api.feed_documents import FeedDocuments, Scope
 from projections import queries

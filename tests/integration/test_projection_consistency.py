@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-
 from collections.abc import Callable
 from importlib import resources
 

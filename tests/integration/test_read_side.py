@@ -7,7 +7,14 @@ import orjson
 import pytest
 
 from projections.queries import (
-    ChangeFilter, Clock, changes, entity, history, instrument_summary, overdue, progress_matrix,
+    ChangeFilter,
+    Clock,
+    changes,
+    entity,
+    history,
+    instrument_summary,
+    overdue,
+    progress_matrix,
 )
 from projections.runner import Projector, run_tick
 from tests.factories import run, setup_ccm
