@@ -4,6 +4,7 @@ recorders keep the position)."""
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -98,8 +99,9 @@ class StateView:
     def extra_indexes(self) -> list[str]:
         return []
 
+    @abstractmethod
     def model_table_statements(self) -> list[str]:
-        raise NotImplementedError
+        """CREATE statements of the tables, in this dialect."""
 
     def drop_model_tables(self) -> None:
         """Forget the read model and its position, for a rebuild from zero (the secondary
@@ -117,8 +119,9 @@ class StateView:
     def extra_tables(self) -> tuple[str, ...]:
         return ()
 
+    @abstractmethod
     def tracking_table(self) -> str:
-        raise NotImplementedError
+        """The table eventsourcing keeps tracking positions in."""
 
     def sql(self, statement: str) -> str:
         return statement

@@ -5,6 +5,7 @@ replay the events to recompute the state digest. Nothing here trusts the ledger'
 from __future__ import annotations
 
 import base64
+from abc import ABC, abstractmethod
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -42,14 +43,16 @@ class Verified:
     checked: list[str] = field(default_factory=list)
 
 
-class Source:
+class Source(ABC):
     """Where the leaves and the checkpoint come from."""
 
+    @abstractmethod
     def lines(self) -> Iterator[bytes]:
-        raise NotImplementedError
+        """Leaf bytes in order."""
 
+    @abstractmethod
     def checkpoint(self) -> str:
-        raise NotImplementedError
+        """The signed checkpoint to verify against."""
 
     def consistency(self, first: int, second: int) -> list[bytes] | None:
         """A consistency proof from the ledger, where the source can ask for one."""
