@@ -183,6 +183,11 @@ class Ledger(Application):
                 handler(**data)
             except IntegrityError:
                 continue  # a concurrent writer won; reload and check the rules again
+            except errors.LedgerError:
+                # a concurrent retry of this very command may have been recorded meanwhile
+                if key is not None and (replay := self._replay(key, command, digest)):
+                    return replay
+                raise
             except PersistenceError as error:
                 raise errors.StoreUnavailable(f"the event store failed: {error}") from None
             finally:

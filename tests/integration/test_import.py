@@ -93,7 +93,7 @@ def test_concurrent_retries_with_one_key_record_one_command(database_url):
         thread.join()
     assert failures == []
     assert sorted(o.recorded for o in outcomes) == [0, 0, 0, 1]
-    assert all(o.errors == [] for o in outcomes)
+    assert [e for o in outcomes for e in o.errors] == []
     assert len(log(ledgers[0])) == before + 2  # the pledge and its receipt
     for app in ledgers:
         app.close()

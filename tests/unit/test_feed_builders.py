@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import re
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import feedparser
 import pytest
@@ -25,7 +26,7 @@ NS = {
     "dc": "http://purl.org/dc/elements/1.1/",
 }
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)$")
-CONTROLS = "".join(map(chr, range(0x00, 0x09))) + "\x0b\x0c" + "".join(map(chr, range(0x0E, 0x20))) + "\ufffe"
+CONTROLS = "".join(map(chr, range(0x09))) + "\x0b\x0c" + "".join(map(chr, range(0x0E, 0x20))) + "\ufffe"
 EMOJI, ARABIC, HEBREW = "🇭🇷 ✅ 👩🏽‍⚖️", "تعهد كرواتيا بتدمير المخزون", "קרואטיה התחייבה להשמיד את המלאי"
 
 
@@ -230,6 +231,11 @@ def test_feed_updated_and_last_build_date_come_from_the_input_not_the_clock():
     assert rss().findtext("channel/lastBuildDate") == "Mon, 23 Nov 2026 12:05:19 +0000"
 
 
+def test_the_generator_names_the_ledger_without_a_version_that_changes_on_upgrade():
+    (generator,) = atom().xpath("a:generator", namespaces=NS)
+    assert (generator.text, generator.attrib) == ("Commitment Ledger", {})
+    assert rss().findtext("channel/generator") == "Commitment Ledger"
+
 def test_an_empty_feed_takes_its_updated_from_the_caller():
     fixed = last_updated([], "2026-01-01T00:00:00+00:00")
     assert atom([], updated=fixed).findtext("a:updated", namespaces=NS) == "2026-01-01T00:00:00+00:00"
@@ -353,7 +359,7 @@ def test_entry_authors_are_who_recorded_the_change():
 def test_content_shows_the_diff_both_clocks_the_recorder_and_the_sources():
     html = etree.fromstring(f"<div>{entry_html(ROWS[2])}</div>")
     assert html.xpath("table/tbody/tr/*/text()") == ["due", "2013-08-01", "2015-08-01"]
-    facts = dict(zip(html.xpath("dl/dt/text()"), [dd.xpath("string()") for dd in html.xpath("dl/dd")]))
+    facts = dict(zip(html.xpath("dl/dt/text()"), [dd.xpath("string()") for dd in html.xpath("dl/dd")], strict=True))
     assert facts == {"Recorded at": "2026-11-23T12:03:19.812227+00:00", "Effective on": "2011-08-20",
                      "Recorded by": "demo", "Log position": "303"}
     assert html.findtext("p") == "Extension granted at 4MSP"
