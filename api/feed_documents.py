@@ -74,7 +74,7 @@ class FeedDocuments:
         self.view, self.base = view, public_url.rstrip("/")
         self.page_size, self.hub_url = page_size, hub_url
         self.cache: OrderedDict[tuple[str, str, int | None], tuple[int, Document]] = OrderedDict()
-        self.capacity, self.lock = capacity, threading.Lock()
+        self.capacity, self.lock, self.build_lock = capacity, threading.Lock(), threading.Lock()
 
     def get(self, scope: Scope, fmt: str, page: int | None) -> Document | None:
         """The current document (page None) or page `page` (1-based) of the scope's entries in
@@ -124,7 +124,8 @@ class FeedDocuments:
             is_archive=archived,
         )
         build, media_type = FORMATS[fmt]
-        body = build(spec, rows)
+        with self.build_lock:  # feedgen's RSS dates switch the process-wide locale
+            body = build(spec, rows)
         return Document(
             body=body, media_type=media_type,
             etag='"' + hashlib.sha256(body).hexdigest()[:40] + '"',

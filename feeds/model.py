@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime
-from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 

@@ -145,7 +145,8 @@ def test_json_feed_parses_and_has_the_keys_version_1_1_requires():
     document = json_feed()
     assert document["version"] == "https://jsonfeed.org/version/1.1"
     assert document["title"] == "Croatia: every change"
-    assert (document["home_page_url"], document["feed_url"]) == (f"{BASE}/parties/HRV", f"{BASE}/feeds/parties/HRV.atom")
+    assert document["home_page_url"] == f"{BASE}/parties/HRV"
+    assert document["feed_url"] == f"{BASE}/feeds/parties/HRV.atom"
     for item in document["items"]:
         assert item["id"] and item["content_html"] and RFC3339.match(item["date_published"])
         assert item["date_modified"] == item["date_published"]
