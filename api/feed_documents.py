@@ -8,7 +8,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 
 from feeds.atom import build_atom
@@ -61,8 +61,12 @@ class Document:
     def headers(self, max_age: int) -> dict[str, str]:
         cache = ("public, max-age=31536000, immutable" if self.immutable
                  else f"public, max-age={max_age}")
-        return {"ETag": self.etag, "Last-Modified": format_datetime(self.last_modified, usegmt=True),
-                "Cache-Control": cache, "Vary": "Accept-Encoding"}
+        headers = {"ETag": self.etag, "Cache-Control": cache}
+        # HTTP dates have whole seconds: while another entry could still be recorded in the
+        # newest entry's second, a client could not tell the two documents apart by date
+        if datetime.now(timezone.utc) - self.last_modified > timedelta(seconds=1):
+            headers["Last-Modified"] = format_datetime(self.last_modified, usegmt=True)
+        return headers
 
 
 class FeedDocuments:
@@ -77,10 +81,9 @@ class FeedDocuments:
         self.capacity, self.lock, self.build_lock = capacity, threading.Lock(), threading.Lock()
 
     def get(self, scope: Scope, fmt: str, page: int | None) -> Document | None:
-        """The current document (page None) or page `page` (1-based) of the scope's entries in
-        log order: full pages are immutable archives; the page after the last full one is
-        being filled (the current document's entries, so every next-archive link resolves);
-        None beyond that."""
+        """The current document (page None: the newest entries) or page `page` (1-based) of
+        the scope's entries in log order: full pages are immutable archives; the page after the
+        last full one is being filled (so every next-archive link resolves); None beyond."""
         key = (scope.path, fmt, page)
         position = self.view.position()
         with self.lock:
@@ -105,8 +108,11 @@ class FeedDocuments:
             return None
         number = page if page is not None else full_pages + 1
         archived = number <= full_pages
-        rows = changes(self.view, scope.where, limit=self.page_size,
-                       offset=(number - 1) * self.page_size)
+        # pages cut the scope's entries in log order; the current document holds the newest
+        # page_size entries, so it is never empty once there is one (it may repeat entries of
+        # the last full page: same ids, readers keep one)
+        offset = (number - 1) * self.page_size if page is not None else max(0, total - self.page_size)
+        rows = changes(self.view, scope.where, limit=self.page_size, offset=offset)
         url = f"{self.base}/feeds/{scope.path}"
         updated = last_updated(rows, EMPTY_UPDATED)
         spec = FeedSpec(

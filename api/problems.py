@@ -102,8 +102,11 @@ def http_error(request: Request, error: HTTPException) -> Response:
     titles = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
               405: "Method Not Allowed", 413: "Content Too Large", 406: "Not Acceptable"}
     title = titles.get(error.status_code, "HTTP error")
-    return problem(request, error.status_code, title, str(error.detail), _slug(title.replace(" ", "")),
-                   headers=getattr(error, "headers", None))
+    headers = dict(getattr(error, "headers", None) or {})
+    if error.status_code == 404 and request.url.path.startswith("/feeds/"):
+        headers["Cache-Control"] = "public, max-age=30"  # a cache in front absorbs repeats
+    return problem(request, error.status_code, title, str(error.detail),
+                   _slug(title.replace(" ", "")), headers=headers or None)
 
 
 def store_unavailable(request: Request, error: Exception) -> Response:

@@ -71,11 +71,10 @@ class AuditModel:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def process(self, notifications: Sequence[Notification]) -> None:
-        """Append the events as leaves and store every subtree they complete, in one transaction."""
-        if not notifications:
-            return
-        with self.view.transaction() as cursor:
+    def process_in(self, cursor: Any, notifications: Sequence[Notification]) -> None:
+        """Append the events as leaves and store every subtree they complete, with the tracking
+        position, within the caller's transaction."""
+        if notifications:
             size = self._size(cursor)
             compact = merkle.CompactRange.from_peaks(size, self._peaks(cursor, size))
             leaves, nodes = [], []

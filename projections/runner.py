@@ -64,8 +64,9 @@ class Projector:
             notifications = self.ledger.read(min(positions), self.batch)
             if not notifications:
                 return count
-            for model, position in zip(models, positions, strict=True):
-                model.process([n for n in notifications if n.id > position])
+            with self.view.transaction() as cursor:  # every model's batch commits together
+                for model, position in zip(models, positions, strict=True):
+                    model.process_in(cursor, [n for n in notifications if n.id > position])
             count += len(notifications)
             if on_batch is not None:
                 on_batch(notifications[-1].id)

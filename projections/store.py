@@ -136,8 +136,9 @@ class StateView:
 
     # -- writing a batch ---------------------------------------------------------------------
 
-    def process(self, notifications: Sequence[Notification]) -> None:
-        """Project a batch of events and advance the position past it, in one transaction."""
+    def process_in(self, cursor: Any, notifications: Sequence[Notification]) -> None:
+        """Project a batch of events and advance the position past it, within the caller's
+        transaction (the projector commits every model's batch together)."""
         if not notifications:
             return
         changes = []
@@ -145,27 +146,26 @@ class StateView:
             state = orjson.loads(n.state)
             if state["entity"].split("/", 1)[0] not in NOT_PROJECTED:
                 changes.append(Change.from_state(n.id, n.topic, n.originator_version, state))
-        with self.transaction() as cursor:
-            states = self._current_states(cursor, {c.entity for c in changes})
-            touched: dict[str, int] = {}
-            rows: list[tuple[Any, ...]] = []
-            refs: list[tuple[str, int]] = []
-            for change in changes:
-                before = states.get(change.entity)
-                if change.type in CORRECTIONS:
-                    self._write_changes(cursor, rows, refs)  # the refold reads them back
-                    rows, refs = [], []
-                    after = fold([*self._entity_changes(cursor, change.entity), change])
-                else:
-                    after = apply(before, change)
-                states[change.entity] = after
-                touched[change.entity] = change.position
-                row, row_refs = change_row(change, before, after)
-                rows.append(row)
-                refs.extend((ref, change.position) for ref in row_refs)
-            self._write_changes(cursor, rows, refs)
-            self._write_entities(cursor, [(states[p], position) for p, position in touched.items()])
-            self._insert_tracking(cursor, Tracking(NAME, notifications[-1].id))
+        states = self._current_states(cursor, {c.entity for c in changes})
+        touched: dict[str, int] = {}
+        rows: list[tuple[Any, ...]] = []
+        refs: list[tuple[str, int]] = []
+        for change in changes:
+            before = states.get(change.entity)
+            if change.type in CORRECTIONS:
+                self._write_changes(cursor, rows, refs)  # the refold reads them back
+                rows, refs = [], []
+                after = fold([*self._entity_changes(cursor, change.entity), change])
+            else:
+                after = apply(before, change)
+            states[change.entity] = after
+            touched[change.entity] = change.position
+            row, row_refs = change_row(change, before, after)
+            rows.append(row)
+            refs.extend((ref, change.position) for ref in row_refs)
+        self._write_changes(cursor, rows, refs)
+        self._write_entities(cursor, [(states[p], position) for p, position in touched.items()])
+        self._insert_tracking(cursor, Tracking(NAME, notifications[-1].id))
 
     def _current_states(self, cursor: Any, paths: Iterable[str]) -> dict[str, State]:
         paths = sorted(paths)
@@ -311,12 +311,13 @@ class SQLiteStateView(StateView, SQLiteTrackingRecorder):
     @contextmanager
     def transaction(self, commit: bool = True) -> Iterator[Any]:
         """A write transaction takes the write lock at BEGIN (a deferred one could find the log
-        moved on under its read snapshot and fail). WAL with synchronous=NORMAL: a power cut
-        may drop the last batches, but with their tracking position, so they are projected
-        again; nothing is doubled."""
+        moved on under its read snapshot and fail). WAL with synchronous=NORMAL and rarer
+        checkpoints: a power cut may drop the last batches, but with their tracking position,
+        so they are projected again; nothing is doubled."""
         with self.datastore.get_connection(commit=commit) as connection:
             raw = connection._sqlite_conn
             raw.execute("PRAGMA synchronous=NORMAL")
+            raw.execute("PRAGMA wal_autocheckpoint=20000")
             raw.execute("BEGIN IMMEDIATE" if commit else "BEGIN")
             try:
                 yield SQLiteCursor(raw.cursor())

@@ -70,7 +70,7 @@ def test_live_following_the_demo_data_being_loaded_equals_a_rebuild(database_url
 
 def test_a_projector_killed_at_random_points_resumes_without_missing_or_doubling(database_url):
     ledger = Ledger(database_url)
-    generate(ledger, 60_000, seed=7)
+    generate(ledger, 30_000, seed=7)
     last = ledger.recorder.max_notification_id()
     ledger.close()
     env = {**os.environ, "LEDGER_DATABASE_URL": database_url, "LEDGER_POLL_INTERVAL": "0.05"}
@@ -80,7 +80,7 @@ def test_a_projector_killed_at_random_points_resumes_without_missing_or_doubling
         killed_midway = []
         for _ in range(10):
             worker = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(1.0, 2.5))
+            time.sleep(rng.uniform(0.8, 1.8))
             worker.send_signal(signal.SIGKILL)
             worker.wait()
             killed_midway.append(observer.position)
