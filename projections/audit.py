@@ -148,12 +148,3 @@ class AuditModel:
                 "WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index"), (start, end))
             return [Leaf(row["leaf_index"], row["position"], row["event_id"])
                     for row in cursor.fetchall()]
-
-    def leaf_of_event(self, event_id: str) -> Leaf | None:
-        with self.view.transaction(commit=False) as cursor:
-            cursor.execute(self.view.sql(
-                "SELECT leaf_index, position, event_id FROM audit_leaves WHERE event_id = ?"),
-                (event_id,))
-            row = cursor.fetchone()
-        return Leaf(row["leaf_index"], row["position"], row["event_id"]) if row else None
-

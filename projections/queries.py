@@ -11,8 +11,6 @@ import orjson
 from projections.fold import CORRECTIONS, Change, State, fold
 from projections.store import CHANGE_COLUMNS, StateView, change_from_row
 
-KINDS = ("parties", "instruments", "commitments", "fundings", "obligations", "reports",
-         "allegations")
 BOUND = ("ratified", "acceded", "entered_into_force")
 
 
