@@ -128,7 +128,7 @@ def entries(
     """The leaf bytes of leaves start..end-1 (at most 1,000), one per line: each line is exactly
     what its leaf hashes (docs/audit.md)."""
     audit = _audit(request)
-    end = min(end if end is not None else start + 1000, start + 1000)
+    end = min(end if end is not None else start + 1000, start + 1000, audit.size())
     leaves = audit.leaves(start, end)
     # leaves are dense over the log: their events are the next len(leaves) in it
     stored = ledger.read(leaves[0].position - 1, len(leaves)) if leaves else []
