@@ -8,10 +8,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from functools import cached_property
+from typing import Any, NamedTuple, TypeVar
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Notification, PersistenceError, StoredEvent
+from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
 
 from ledger import errors
 from ledger.allegations import Allegation
@@ -34,6 +35,22 @@ from ledger.storage import (
 )
 
 E = TypeVar("E", bound=Entity)
+
+
+def _dashed(hex_: str) -> str:
+    """A UUID's 32 hex digits in its usual printed form."""
+    return f"{hex_[:8]}-{hex_[8:12]}-{hex_[12:16]}-{hex_[16:20]}-{hex_[20:]}"
+
+
+class Logged(NamedTuple):
+    """A stored event at its position in the log, as read back in bulk."""
+
+    id: int
+    originator_id: str
+    originator_version: int
+    topic: str
+    state: bytes
+
 
 ENTITY_CLASSES: dict[str, type[Entity]] = {
     cls.kind: cls
@@ -496,21 +513,51 @@ class Ledger(Application):
 
     # -- the log ---------------------------------------------------------------------------
 
-    def read(self, after: int = 0, limit: int = 500) -> Sequence[Notification]:
-        """Stored events after log position `after`, in order (positions may have gaps)."""
+    def read(self, after: int = 0, limit: int = 500) -> list[Logged]:
+        """Stored events after log position `after`, in order (positions may have gaps).
+
+        One plain SELECT per call, without eventsourcing's per-row objects: projections and
+        exports read the whole log this way."""
+        position = "notification_id" if self._postgres else "rowid"
+        return self._select(f"{position} > ? ORDER BY {position} LIMIT ?", (after, limit))
+
+    def read_entity(self, path: str, upto_version: int) -> list[Logged]:
+        """The stored events of one entity up to a version, in order."""
+        originator = aggregate_id(path)
+        return self._select(
+            "originator_id = ? AND originator_version <= ? ORDER BY originator_version",
+            (str(originator) if self._postgres else originator.hex, upto_version),
+        )
+
+    def _select(self, where: str, params: tuple[Any, ...]) -> list[Logged]:
+        table = self.recorder.events_table_name
         try:
-            return self.recorder.select_notifications(
-                start=after, limit=limit, inclusive_of_start=False
-            )
+            with self.recorder.datastore.transaction(commit=False) as cursor:
+                if self._postgres:
+                    cursor.execute(
+                        "SELECT notification_id AS id, originator_id::text AS originator_id, "
+                        "originator_version, topic, state "
+                        f'FROM "{self.recorder.datastore.schema}"."{table}" '
+                        f"WHERE {where.replace('?', '%s')}", params)
+                    return [Logged(**row) for row in cursor.fetchall()]
+                cursor.execute("SELECT rowid, originator_id, originator_version, topic, state "
+                               f"FROM {table} WHERE {where}", params)
+                # eventsourcing keeps SQLite originator ids as 32 hex digits
+                return [Logged(id_, _dashed(hex_), version, topic, state)
+                        for id_, hex_, version, topic, state in cursor.fetchall()]
         except PersistenceError as error:
             raise errors.StoreUnavailable(f"the event store failed: {error}") from None
 
-    def read_all(self, batch: int = 500) -> Iterator[Notification]:
+    @cached_property
+    def _postgres(self) -> bool:
+        return type(self.recorder).__module__ == "eventsourcing.postgres"
+
+    def read_all(self, batch: int = 500) -> Iterator[Logged]:
         """The whole log in order, fetched in batches."""
         after = 0
-        while notifications := self.read(after, batch):
-            yield from notifications
-            after = notifications[-1].id
+        while logged := self.read(after, batch):
+            yield from logged
+            after = logged[-1].id
 
     def is_empty(self) -> bool:
         return self.recorder.max_notification_id() is None

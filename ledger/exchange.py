@@ -21,13 +21,18 @@ CLOUDEVENTS_TYPE_PREFIX = "org.commitment-ledger."
 TOPIC_PREFIX = "ledger."
 
 
-def export_line(stored: StoredEvent, fmt: str = "ndjson", *, position: int | None = None) -> bytes:
+def export_line(
+    stored: StoredEvent, fmt: str = "ndjson", *, position: int | None = None,
+    state: dict[str, Any] | None = None,
+) -> bytes:
     """One stored event as one line of the export (with its trailing newline).
 
     The store's log position is left out of exports (a restored store may number its log
-    differently where the original had gaps); the HTTP log adds it with `position`.
+    differently where the original had gaps); the HTTP log adds it with `position`. `state` is
+    the stored state already parsed, if the caller has it.
     """
-    state = orjson.loads(stored.state)
+    if state is None:
+        state = orjson.loads(stored.state)
     event_type = stored.topic.rsplit(".", 1)[-1]
     if fmt == "ndjson":
         record: dict[str, Any] = {} if position is None else {"position": position}

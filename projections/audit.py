@@ -10,20 +10,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.persistence import StoredEvent, Tracking
 
 from ledger.exchange import export_line
 from ledger.storage import schema_lock
 from projections import merkle
+from projections.fold import Parsed
 from projections.store import StateView
 
 NAME = "audit"
 
 
-def leaf_bytes(notification: Notification) -> bytes:
-    """The exact bytes a leaf hashes: the event's export line, without its newline."""
-    return export_line(notification)[:-1]
+def leaf_bytes(stored: StoredEvent, state: dict[str, Any] | None = None) -> bytes:
+    """The exact bytes a leaf hashes: the event's export line, without its newline (`state` is
+    the stored state already parsed, if it is at hand)."""
+    return export_line(stored, state=state)[:-1]
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class AuditModel:
             for statement in self.tables:
                 cursor.execute(statement)
 
-    def create_indexes(self, cursor: Any) -> None:
+    def finish_rebuild(self, cursor: Any) -> None:
         """The primary keys are all the indexes the audit tables need."""
 
     def drop_model_tables(self) -> None:
@@ -71,22 +72,21 @@ class AuditModel:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def process_in(self, cursor: Any, notifications: Sequence[Notification]) -> None:
+    def process_in(self, cursor: Any, events: Sequence[Parsed], bulk: bool = False) -> None:
         """Append the events as leaves and store every subtree they complete, with the tracking
         position, within the caller's transaction."""
-        if notifications:
+        if events:
             size = self._size(cursor)
             compact = merkle.CompactRange.from_peaks(size, self._peaks(cursor, size))
             leaves, nodes = [], []
-            for offset, notification in enumerate(notifications):
-                event_id = orjson.loads(notification.state)["event_id"]
-                leaves.append((size + offset, notification.id, event_id))
-                nodes.extend(compact.append(merkle.leaf_hash(leaf_bytes(notification))))
+            for offset, (logged, state) in enumerate(events):
+                leaves.append((size + offset, logged.id, state["event_id"]))
+                nodes.extend(compact.append(merkle.leaf_hash(leaf_bytes(logged, state))))
             cursor.executemany(self.view.sql(
                 "INSERT INTO audit_leaves (leaf_index, position, event_id) VALUES (?, ?, ?)"), leaves)
             cursor.executemany(self.view.sql(
                 "INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)"), nodes)
-            self.view._insert_tracking(cursor, Tracking(NAME, notifications[-1].id))
+            self.view._insert_tracking(cursor, Tracking(NAME, events[-1][0].id))
 
     # -- reading -------------------------------------------------------------------------------
 

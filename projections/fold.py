@@ -10,7 +10,7 @@ name before the fold, so both clocks see corrected values while the log keeps th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -22,9 +22,13 @@ ENVELOPE = frozenset({
 NOT_PROJECTED = frozenset({"receipts"})
 
 
-@dataclass(frozen=True)
+#: a stored event read from the log with its state parsed once, for every read model
+Parsed = tuple[Any, dict[str, Any]]
+
+
+@dataclass(slots=True)
 class Change:
-    """One event as the read side sees it."""
+    """One event as the read side sees it (treated as immutable once made)."""
 
     position: int
     event_id: str
@@ -37,34 +41,27 @@ class Change:
     sources: list[dict[str, Any]]
     note: str | None
     fields: dict[str, Any]
+    #: the entity's kind (`commitments`), and the first and last day the change took effect (an
+    #: event without `effective_on` took effect when recorded)
+    kind: str = field(init=False)
+    effective_from: str = field(init=False)
+    effective_to: str = field(init=False)
 
-    @property
-    def kind(self) -> str:
-        return self.entity.split("/", 1)[0]
-
-    @property
-    def effective_from(self) -> str:
-        """First day it took effect; an event without `effective_on` took effect when recorded."""
-        return (self.effective_on or self.recorded_at[:10]).split("/", 1)[0]
-
-    @property
-    def effective_to(self) -> str:
-        return (self.effective_on or self.recorded_at[:10]).split("/")[-1]
+    def __post_init__(self) -> None:
+        self.kind = self.entity.partition("/")[0]
+        effective = self.effective_on or self.recorded_at[:10]
+        self.effective_from, _, last = effective.partition("/")
+        self.effective_to = last or self.effective_from
 
     @classmethod
     def from_state(cls, position: int, topic: str, version: int, state: dict[str, Any]) -> Change:
+        fields = dict(state)
+        for key in ENVELOPE:
+            fields.pop(key, None)
         return cls(
-            position=position,
-            event_id=state["event_id"],
-            type=topic.rsplit(".", 1)[-1],
-            entity=state["entity"],
-            version=version,
-            recorded_at=state["timestamp"],
-            effective_on=state.get("effective_on"),
-            recorded_by=state.get("recorded_by", ""),
-            sources=state.get("sources") or [],
-            note=state.get("note"),
-            fields={k: v for k, v in state.items() if k not in ENVELOPE},
+            position, state["event_id"], topic.rpartition(".")[2], state["entity"], version,
+            state["timestamp"], state.get("effective_on"), state.get("recorded_by", ""),
+            state.get("sources") or [], state.get("note"), fields,
         )
 
 
@@ -313,16 +310,24 @@ def fold(changes: Iterable[Change]) -> State | None:
 
 
 def _patched(change: Change, fields: dict[str, Any]) -> Change:
-    return Change(**{**vars(change), "fields": {**change.fields, **fields}})
+    return replace(change, fields={**change.fields, **fields})
+
+
+#: state keys every event changes, or that never change: left out of diffs
+NOT_DIFFED = frozenset({"version", "recorded_at", "path", "id", "kind"})
 
 
 def diff(before: State | None, after: State | None) -> dict[str, list[Any]]:
-    """Field-level changes between two versions: {field: [old, new]} for top-level fields."""
+    """Field-level changes between two versions: {field: [old, new]} for top-level fields.
+
+    A reducer replaces what it changes and shares the rest with the state before, so an
+    unchanged field is usually the very same object."""
     before, after = before or {}, after or {}
-    skip = {"version", "recorded_at", "path", "id", "kind"}
-    return {
-        key: [before.get(key), after.get(key)]
-        for key in sorted(set(before) | set(after))
-        if key not in skip and before.get(key) is not after.get(key)
-        and before.get(key) != after.get(key)
-    }
+    changed = [
+        key for key, value in after.items()
+        if (old := before.get(key)) is not value and old != value and key not in NOT_DIFFED
+    ]
+    changed += [key for key, old in before.items()
+                if old is not None and key not in after and key not in NOT_DIFFED]
+    return {key: [before.get(key), after.get(key)] for key in sorted(changed)}
+

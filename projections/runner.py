@@ -8,6 +8,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 
+import orjson
 import psycopg
 from eventsourcing.persistence import PersistenceError
 
@@ -23,6 +24,8 @@ log = logging.getLogger("ledger.projections")
 READ_MODELS = (NAME, AuditModel.name)
 #: events per transaction; also the bound on what a batch holds in memory
 BATCH = 500
+#: events per transaction in a rebuild from zero
+BULK_BATCH = 5000
 
 
 class Projector:
@@ -32,10 +35,12 @@ class Projector:
         self.database_url = database_url
         self.ledger = Ledger(database_url)
         self.view: StateView = open_view(database_url)
+        self.view.ledger = self.ledger
         self.audit = AuditModel(self.view)
         self.models = {NAME: self.view, AuditModel.name: self.audit}
         self.batch = batch
         self.on_change: Callable[[int, int], object] | None = None
+        self._finish_rebuilds(self._unfinished_rebuilds())
 
     def close(self) -> None:
         self.view.datastore.close()
@@ -53,35 +58,57 @@ class Projector:
         return min(model.position() for model in self.models.values())
 
     def catch_up(
-        self, on_batch: Callable[[int], object] | None = None, names: Sequence[str] = READ_MODELS
+        self, on_batch: Callable[[int], object] | None = None, names: Sequence[str] = READ_MODELS,
+        bulk: bool = False,
     ) -> int:
         """Project every event recorded after each model's tracked position; returns how many
-        events were read. The log is read once for all models."""
+        events were read. The log is read once for all models, each event's state parsed once."""
         models = [self.models[name] for name in names]
+        batch = BULK_BATCH if bulk else self.batch
         count = 0
         while True:
             positions = [model.position() for model in models]
-            notifications = self.ledger.read(min(positions), self.batch)
-            if not notifications:
+            logged = self.ledger.read(min(positions), batch)
+            if not logged:
                 return count
+            events = [(record, orjson.loads(record.state)) for record in logged]
             with self.view.transaction() as cursor:  # every model's batch commits together
                 for model, position in zip(models, positions, strict=True):
-                    model.process_in(cursor, [n for n in notifications if n.id > position])
-            count += len(notifications)
+                    model.process_in(cursor, [e for e in events if e[0].id > position], bulk)
+            count += len(events)
             if on_batch is not None:
-                on_batch(notifications[-1].id)
+                on_batch(logged[-1].id)
 
     def rebuild(
         self, names: Sequence[str] = READ_MODELS, on_batch: Callable[[int], object] | None = None
     ) -> int:
-        """Drop read models and project the whole log again from position zero."""
+        """Drop read models and project the whole log again from position zero, as a bulk load:
+        bigger batches, and indexes built once at the end. A rebuild that is interrupted is
+        finished by the next projector to open the read models: its rows and positions are
+        exact, only the indexes are missing, and those are built then."""
+        with self.view.transaction() as cursor:
+            cursor.executemany(self.view.sql(
+                "INSERT INTO read_model_rebuilds (name) VALUES (?) ON CONFLICT DO NOTHING"),
+                [(name,) for name in names])
         for name in names:
             self.models[name].drop_model_tables()
-        count = self.catch_up(on_batch, names)
-        for name in names:
-            with self.view.transaction() as cursor:
-                self.models[name].create_indexes(cursor)
+        count = self.catch_up(on_batch, names, bulk=True)
+        self._finish_rebuilds(names)
         return count
+
+    def _unfinished_rebuilds(self) -> list[str]:
+        with self.view.transaction(commit=False) as cursor:
+            cursor.execute("SELECT name FROM read_model_rebuilds ORDER BY name")
+            return [row["name"] for row in cursor.fetchall() if row["name"] in self.models]
+
+    def _finish_rebuilds(self, names: Sequence[str]) -> None:
+        if not names:
+            return
+        with self.view.transaction() as cursor:
+            for name in names:
+                self.models[name].finish_rebuild(cursor)
+            cursor.executemany(self.view.sql("DELETE FROM read_model_rebuilds WHERE name = ?"),
+                               [(name,) for name in names])
 
     def follow(
         self, stop: threading.Event, poll: float = 0.5,

@@ -7,22 +7,33 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
 import orjson
-from eventsourcing.persistence import InfrastructureFactory, Notification, Tracking
+from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
 
+from ledger.commands import Ledger
 from ledger.storage import persistence_env, schema_lock
-from projections.fold import CORRECTIONS, NOT_PROJECTED, Change, State, apply, diff, fold
+from projections.fold import (
+    CORRECTIONS,
+    NOT_PROJECTED,
+    Change,
+    Parsed,
+    State,
+    apply,
+    diff,
+    fold,
+)
 from projections.summaries import summarise
 
 #: the name the read model's position is tracked under
 NAME = "state"
 #: bump when the tables or their rows change: an older read model is dropped and rebuilt
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APP = "Ledger"
 
 ENTITY_COLUMNS = (
@@ -36,7 +47,11 @@ CHANGE_COLUMNS = (
 )
 
 
+#: built after the rows in a rebuild (a bulk load is faster without them)
 INDEXES = [
+    "CREATE UNIQUE INDEX IF NOT EXISTS changes_by_event ON changes (event_id)",
+    "CREATE INDEX IF NOT EXISTS changes_by_entity ON changes (entity, position)",
+    "CREATE INDEX IF NOT EXISTS change_refs_by_ref ON change_refs (ref, position)",
     "CREATE INDEX IF NOT EXISTS entities_by_kind ON entities (kind, path)",
     "CREATE INDEX IF NOT EXISTS entities_by_party ON entities (party, kind)",
     "CREATE INDEX IF NOT EXISTS entities_by_due ON entities (due_on)",
@@ -54,16 +69,13 @@ def _tables(big_int: str) -> list[str]:
             status TEXT, due_on TEXT, version {big_int} NOT NULL, position {big_int} NOT NULL,
             recorded_at TEXT NOT NULL, state TEXT NOT NULL)""",
         f"""CREATE TABLE IF NOT EXISTS changes (
-            position {big_int} PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+            position {big_int} PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL,
             entity TEXT NOT NULL, kind TEXT NOT NULL, version {big_int} NOT NULL, party TEXT,
             instrument TEXT, provisions TEXT NOT NULL, recorded_at TEXT NOT NULL,
             effective_on TEXT, effective_from TEXT NOT NULL, effective_to TEXT NOT NULL,
             recorded_by TEXT NOT NULL, sources TEXT NOT NULL, note TEXT, summary TEXT NOT NULL,
             fields TEXT NOT NULL, diff TEXT NOT NULL)""",
-        # needed while projecting: a correction refolds its entity from its changes
-        "CREATE INDEX IF NOT EXISTS changes_by_entity ON changes (entity, position)",
-        f"""CREATE TABLE IF NOT EXISTS change_refs (
-            ref TEXT NOT NULL, position {big_int} NOT NULL, PRIMARY KEY (ref, position))""",
+        f"CREATE TABLE IF NOT EXISTS change_refs (ref TEXT NOT NULL, position {big_int} NOT NULL)",
     ]
 
 
@@ -74,6 +86,8 @@ class StateView:
     datastore: Any
     #: the database it lives in (set by `open_view`)
     database_url = ""
+    #: the ledger whose log it projects (set by the projector)
+    ledger: Ledger | None = None
 
     def create_model_tables(self, indexes: bool = True) -> None:
         """Create the tables; a rebuild adds the secondary indexes after the bulk load."""
@@ -89,6 +103,8 @@ class StateView:
                                (SCHEMA_VERSION,))
             for statement in self.model_table_statements():
                 cursor.execute(statement)
+            # read models being rebuilt from zero, whose indexes are still to be built
+            cursor.execute("CREATE TABLE IF NOT EXISTS read_model_rebuilds (name TEXT PRIMARY KEY)")
             if indexes:
                 self.create_indexes(cursor)
 
@@ -99,13 +115,21 @@ class StateView:
     def extra_indexes(self) -> list[str]:
         return []
 
+    def finish_rebuild(self, cursor: Any) -> None:
+        """After a bulk load from zero: the secondary indexes, and the full-text index."""
+        self.create_indexes(cursor)
+        self._reindex_text(cursor)
+
+    def _reindex_text(self, cursor: Any) -> None:
+        """Index every change row's text at once (PostgreSQL computes it on insert)."""
+
     @abstractmethod
     def model_table_statements(self) -> list[str]:
         """CREATE statements of the tables, in this dialect."""
 
     def drop_model_tables(self) -> None:
         """Forget the read model and its position, for a rebuild from zero (the secondary
-        indexes come back with `create_indexes` once the bulk load is done)."""
+        indexes come back with `finish_rebuild` once the bulk load is done)."""
         with self.transaction() as cursor:
             self._drop(cursor)
         self.create_model_tables(indexes=False)
@@ -136,16 +160,21 @@ class StateView:
 
     # -- writing a batch ---------------------------------------------------------------------
 
-    def process_in(self, cursor: Any, notifications: Sequence[Notification]) -> None:
+    def process_in(self, cursor: Any, events: Sequence[Parsed], bulk: bool = False) -> None:
         """Project a batch of events and advance the position past it, within the caller's
-        transaction (the projector commits every model's batch together)."""
-        if not notifications:
-            return
-        changes = []
-        for n in notifications:
-            state = orjson.loads(n.state)
-            if state["entity"].split("/", 1)[0] not in NOT_PROJECTED:
-                changes.append(Change.from_state(n.id, n.topic, n.originator_version, state))
+        transaction (the projector commits every model's batch together). In `bulk` (a rebuild
+        from zero) the full-text index is left to `finish_rebuild`."""
+        if events:
+            self.write(cursor, self.project(cursor, events), bulk)
+            self._insert_tracking(cursor, Tracking(NAME, events[-1][0].id))
+
+    def project(self, cursor: Any, events: Sequence[Parsed]) -> Projected:
+        """The rows a batch of events adds or replaces; `cursor` reads the entities' states as
+        they were before the batch."""
+        changes = [
+            Change.from_state(logged.id, logged.topic, logged.originator_version, state)
+            for logged, state in events if state["entity"].partition("/")[0] not in NOT_PROJECTED
+        ]
         states = self._current_states(cursor, {c.entity for c in changes})
         touched: dict[str, int] = {}
         rows: list[tuple[Any, ...]] = []
@@ -153,9 +182,7 @@ class StateView:
         for change in changes:
             before = states.get(change.entity)
             if change.type in CORRECTIONS:
-                self._write_changes(cursor, rows, refs)  # the refold reads them back
-                rows, refs = [], []
-                after = fold([*self._entity_changes(cursor, change.entity), change])
+                after = fold(self._entity_history(change))
             else:
                 after = apply(before, change)
             states[change.entity] = after
@@ -163,9 +190,20 @@ class StateView:
             row, row_refs = change_row(change, before, after)
             rows.append(row)
             refs.extend((ref, change.position) for ref in row_refs)
-        self._write_changes(cursor, rows, refs)
-        self._write_entities(cursor, [(states[p], position) for p, position in touched.items()])
-        self._insert_tracking(cursor, Tracking(NAME, notifications[-1].id))
+        return Projected(rows, refs, [entity_row(states[p], pos) for p, pos in touched.items()])
+
+    def write(self, cursor: Any, projected: Projected, bulk: bool = False) -> None:
+        """Insert a batch's change rows and references, and upsert its entities."""
+        if projected.changes:
+            cursor.executemany(self._insert_change, projected.changes)
+            if not bulk:
+                self._index_text(cursor, projected.changes)
+        if projected.refs:
+            cursor.executemany(
+                self.sql("INSERT INTO change_refs (ref, position) VALUES (?, ?)"), projected.refs
+            )
+        if projected.entities:
+            cursor.executemany(self._upsert_entity, projected.entities)
 
     def _current_states(self, cursor: Any, paths: Iterable[str]) -> dict[str, State]:
         paths = sorted(paths)
@@ -180,40 +218,48 @@ class StateView:
                 states[row["path"]] = orjson.loads(row["state"])
         return states
 
-    def _entity_changes(self, cursor: Any, path: str) -> list[Change]:
-        cursor.execute(self.sql("SELECT * FROM changes WHERE entity = ? ORDER BY position"), (path,))
-        return [change_from_row(row) for row in cursor.fetchall()]
+    def _entity_history(self, change: Change) -> list[Change]:
+        """The entity's events up to `change`, from the log (a correction refolds them all)."""
+        if self.ledger is None:
+            raise RuntimeError("a state view that projects needs the ledger it reads")
+        return [
+            Change.from_state(logged.id, logged.topic, logged.originator_version,
+                              orjson.loads(logged.state))
+            for logged in self.ledger.read_entity(change.entity, change.version)
+        ]
 
-    def _write_changes(
-        self, cursor: Any, rows: list[tuple[Any, ...]], refs: list[tuple[str, int]]
-    ) -> None:
-        if rows:
-            cursor.executemany(
-                self.sql(f"INSERT INTO changes ({', '.join(CHANGE_COLUMNS)}) "
-                         f"VALUES ({', '.join('?' * len(CHANGE_COLUMNS))})"),
-                rows,
-            )
-            self._index_text(cursor, rows)
-        if refs:
-            cursor.executemany(
-                self.sql("INSERT INTO change_refs (ref, position) VALUES (?, ?)"), refs
-            )
+    @cached_property
+    def _insert_change(self) -> str:
+        return self.sql(f"INSERT INTO changes ({', '.join(CHANGE_COLUMNS)}) "
+                        f"VALUES ({', '.join('?' * len(CHANGE_COLUMNS))})")
+
+    @cached_property
+    def _upsert_entity(self) -> str:
+        updates = ", ".join(f"{c} = excluded.{c}" for c in ENTITY_COLUMNS[1:])
+        return self.sql(f"INSERT INTO entities ({', '.join(ENTITY_COLUMNS)}) "
+                        f"VALUES ({', '.join('?' * len(ENTITY_COLUMNS))}) "
+                        f"ON CONFLICT (path) DO UPDATE SET {updates}")
 
     def _index_text(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
         """Full-text index of change rows (SQLite keeps a separate FTS5 table)."""
 
-    def _write_entities(self, cursor: Any, states: list[tuple[State, int]]) -> None:
-        updates = ", ".join(f"{c} = excluded.{c}" for c in ENTITY_COLUMNS[1:])
-        cursor.executemany(
-            self.sql(f"INSERT INTO entities ({', '.join(ENTITY_COLUMNS)}) "
-                     f"VALUES ({', '.join('?' * len(ENTITY_COLUMNS))}) "
-                     f"ON CONFLICT (path) DO UPDATE SET {updates}"),
-            [(
-                state["path"], state["kind"], entity_party(state), entity_instrument(state),
-                state.get("status") or state.get("state"), state.get("due_on"),
-                state["version"], position, state["recorded_at"], orjson.dumps(state).decode(),
-            ) for state, position in states],
-        )
+
+
+class Projected(NamedTuple):
+    """What one batch of events writes to the state read model."""
+
+    changes: list[tuple[Any, ...]]
+    refs: list[tuple[str, int]]
+    entities: list[tuple[Any, ...]]
+
+
+def entity_row(state: State, position: int) -> tuple[Any, ...]:
+    """An entity's row: its state, and the columns it is filtered by."""
+    return (
+        state["path"], state["kind"], entity_party(state), entity_instrument(state),
+        state.get("status") or state.get("state"), state.get("due_on"), state["version"],
+        position, state["recorded_at"], orjson.dumps(state).decode(),
+    )
 
 
 def change_row(
@@ -221,17 +267,17 @@ def change_row(
 ) -> tuple[tuple[Any, ...], list[str]]:
     """The change-log row of one event, and the references it is filtered by."""
     state = after or before or {}
-    refs = change_refs(change, state)
-    party = next((r[6:] for r in refs if r.startswith("party:")), None)
-    instrument = next((r[11:] for r in refs if r.startswith("instrument:")), None)
-    provisions = [r[10:] for r in refs if r.startswith("provision:")]
+    parties, instruments, provisions = change_subjects(change, state)
     row = (
         change.position, change.event_id, change.type, change.entity, change.kind,
-        change.version, party, instrument, " ".join(provisions), change.recorded_at,
-        change.effective_on, change.effective_from, change.effective_to, change.recorded_by,
-        orjson.dumps(change.sources).decode(), change.note, summarise(change, state),
-        orjson.dumps(change.fields).decode(), orjson.dumps(diff(before, after)).decode(),
+        change.version, parties[0] if parties else None, instruments[0] if instruments else None,
+        " ".join(provisions), change.recorded_at, change.effective_on, change.effective_from,
+        change.effective_to, change.recorded_by, orjson.dumps(change.sources).decode(),
+        change.note, summarise(change, state), orjson.dumps(change.fields).decode(),
+        orjson.dumps(diff(before, after)).decode(),
     )
+    refs = [f"party:{p}" for p in parties] + [f"instrument:{i}" for i in instruments]
+    refs += [f"provision:{p}" for p in provisions]
     return row, refs
 
 
@@ -251,8 +297,9 @@ def entity_instrument(state: State) -> str | None:
     return provision.split(":", 1)[0] if provision else None
 
 
-def change_refs(change: Change, state: State) -> list[str]:
-    """What a change is about, for filters: `party:HRV`, `instrument:CCM`, `provision:VAP:14`."""
+def change_subjects(change: Change, state: State) -> tuple[list[str], list[str], list[str]]:
+    """What a change is about, for filters: parties (`HRV`), instruments (`CCM`) and
+    provisions (`VAP:14`), each without repeats and in order of relevance."""
     parties: list[str] = []
     provisions: list[str] = []
     instruments: list[str] = []
@@ -269,18 +316,21 @@ def change_refs(change: Change, state: State) -> list[str]:
             provisions.append(f"{state.get('code')}:{change.fields['number']}")
     else:
         for key in ("party", "against", "donor", "recipient"):
-            if state.get(key):
-                parties.append(state[key])
-        provisions.extend(state.get("provisions") or [])
-        provisions.extend(state.get("covers") or [])
-        if state.get("provision"):
-            provisions.append(state["provision"])
-        if state.get("instrument"):
-            instruments.append(state["instrument"])
-    instruments.extend(p.split(":", 1)[0] for p in provisions)
-    refs = [f"party:{p}" for p in parties] + [f"instrument:{i}" for i in instruments]
-    refs += [f"provision:{p}" for p in provisions]
-    return list(dict.fromkeys(r for r in refs if not r.endswith(":")))
+            if value := state.get(key):
+                parties.append(value)
+        provisions.extend(state.get("provisions") or ())
+        provisions.extend(state.get("covers") or ())
+        if provision := state.get("provision"):
+            provisions.append(provision)
+        if instrument := state.get("instrument"):
+            instruments.append(instrument)
+    instruments.extend(p.partition(":")[0] for p in provisions)
+    return _distinct(parties), _distinct(instruments), _distinct(provisions)
+
+
+def _distinct(values: list[str]) -> list[str]:
+    """Values without repeats or blanks, in first-seen order."""
+    return [v for v in dict.fromkeys(values) if v] if len(values) > 1 else [v for v in values if v]
 
 
 def change_from_row(row: Any) -> Change:
@@ -328,6 +378,9 @@ class SQLiteStateView(StateView, SQLiteTrackingRecorder):
                 raw.commit()
             else:
                 raw.rollback()
+
+    def _reindex_text(self, cursor: Any) -> None:
+        cursor.execute("INSERT INTO changes_fts (changes_fts) VALUES ('rebuild')")
 
     def _index_text(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
         cursor.executemany(

@@ -49,39 +49,48 @@ NOUNS = {"commitments": "commitment", "obligations": "obligation", "reports": "r
 
 def summarise(change: Change, state: dict[str, Any] | None) -> str:
     """The change in one line, with codes and ids from the event and its entity's state."""
-    values: dict[str, Any] = {**(state or {}), **change.fields}
+    state = state or {}
+    fields = change.fields
+    values = _Values(fields, state)
     values.update(
-        ref=change.entity.split("/", 1)[1],
+        ref=change.entity.partition("/")[2],
         entity=change.entity,
         noun=NOUNS.get(change.kind, "entry"),
-        subject=(state or {}).get("name") or (state or {}).get("code", ""),
-        party=values.get("party") or (state or {}).get("code", ""),
-        against=values.get("against", ""),
-        instrument=values.get("instrument") or (state or {}).get("code", ""),
+        subject=state.get("name") or state.get("code", ""),
+        party=values["party"] or state.get("code", ""),
+        against=values["against"],
+        instrument=values["instrument"] or state.get("code", ""),
     )
     if change.type == "TreatyStatusChanged":
-        values["status_text"] = STATUS_TEXT.get(change.fields["status"], change.fields["status"])
+        values["status_text"] = STATUS_TEXT.get(fields["status"], fields["status"])
     elif change.type == "CommitmentPledged":
-        values["provisions_text"] = ", ".join(change.fields["provisions"])
+        values["provisions_text"] = ", ".join(fields["provisions"])
     elif change.type == "FundingPledged":
-        recipient = change.fields.get("recipient")
+        recipient = fields.get("recipient")
         values["recipient_text"] = f" to {recipient}" if recipient else ""
     elif change.type == "ObligationDeclared":
-        values["obligation_kind_text"] = change.fields["obligation_kind"].replace("_", " ")
-        deadline = change.fields.get("deadline")
+        values["obligation_kind_text"] = fields["obligation_kind"].replace("_", " ")
+        deadline = fields.get("deadline")
         values["deadline_text"] = f", deadline {deadline}" if deadline else " (no deadline stated)"
     elif change.type == "ReportRegistered":
-        due = change.fields.get("due_on")
+        due = fields.get("due_on")
         values["due_text"] = f" due {due}" if due else " (no due date)"
     elif change.type == "EntryCorrected":
         values["fields_text"] = ", ".join(
-            f"{name} = {value}" for name, value in change.fields["fields"].items()
+            f"{name} = {value}" for name, value in fields["fields"].items()
         )
-    return TEMPLATES[change.type].format_map(_Blank(values))
+    return TEMPLATES[change.type].format_map(values)
 
 
-class _Blank(dict):
-    """Formatting values where a missing key renders empty rather than failing."""
+class _Values(dict):
+    """Template values: those set here, then the event's fields, then its entity's state; a
+    value found nowhere renders empty."""
 
-    def __missing__(self, key: str) -> str:
-        return ""
+    def __init__(self, fields: dict[str, Any], state: dict[str, Any]) -> None:
+        super().__init__()
+        self.fields, self.state = fields, state
+
+    def __missing__(self, key: str) -> Any:
+        if key in self.fields:
+            return self.fields[key]
+        return self.state.get(key, "")

@@ -16,7 +16,9 @@ from api.importer import import_lines
 from benchmarks.synthetic import generate
 from ledger.commands import Ledger
 from projections.digest import Digest, state_digest
+from projections.queries import ChangeFilter, count_changes
 from projections.runner import Projector
+from projections.store import open_view
 
 
 def rebuilt_digest(database_url: str):
@@ -95,3 +97,31 @@ def test_a_projector_killed_at_random_points_resumes_without_missing_or_doubling
         survived = state_digest(observer.view)
     assert survived.position == last
     assert rebuilt_digest(database_url) == survived
+
+
+def test_a_rebuild_killed_midway_is_finished_by_the_next_projector(database_url):
+    ledger = Ledger(database_url)
+    generate(ledger, 30_000, seed=5)
+    last = ledger.recorder.max_notification_id()
+    ledger.close()
+    expected = rebuilt_digest(database_url)
+    env = {**os.environ, "LEDGER_DATABASE_URL": database_url}
+    rebuilding = subprocess.Popen([sys.executable, "-m", "api.cli", "rebuild"], env=env,
+                                  stderr=subprocess.DEVNULL)
+    view = open_view(database_url)  # watches without finishing anything itself
+    try:
+        deadline = time.monotonic() + 120
+        while not 0 < view.position() < last and time.monotonic() < deadline:
+            time.sleep(0.02)
+        rebuilding.send_signal(signal.SIGKILL)
+        rebuilding.wait()
+        killed_at = view.position()
+    finally:
+        view.datastore.close()
+    assert 0 < killed_at < last, "the kill landed outside the bulk load"
+    with Projector(database_url) as projector:
+        projector.catch_up()
+        assert state_digest(projector.view) == expected
+        # rows projected before the kill are found by full-text search too
+        everything = count_changes(projector.view)
+        assert count_changes(projector.view, ChangeFilter(q="synthetic")) == everything > 29_000

@@ -92,6 +92,6 @@ def test_accepted_commands_are_recorded_in_order_with_their_envelope(ccm):
     assert outcome.result == "commitments/c1" and len(outcome.events) == 1
     commitment = ccm.repository.get(aggregate_id("commitments/c1"))
     assert commitment.status == "pledged" and commitment.party == "HRV"
-    (event,) = commitment_events = [n for n in ccm.read_all() if n.originator_id == commitment.id]
+    (event,) = commitment_events = [n for n in ccm.read_all() if n.originator_id == str(commitment.id)]
     assert b'"recorded_by":"tester"' in event.state and b'"paragraph":"4"' in event.state
     assert len(commitment_events) == 1
