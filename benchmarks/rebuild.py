@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
+
 from benchmarks.synthetic import generate
 from ledger.commands import Ledger
 
@@ -86,7 +88,8 @@ def floor(database_url: str) -> dict[str, float]:
                 rows_of = getattr(read, "sqlite_cursor", read)  # eventsourcing's wrapper has no fetchmany
                 columns = None
                 while rows := rows_of.fetchmany(BULK_BATCH):
-                    columns = columns or list(rows[0].keys())
+                    # PostgreSQL computes the full-text column itself
+                    columns = columns or [c for c in rows[0].keys() if c != "search"]
                     values = [tuple(row[c] for c in columns) for row in rows]
                     statement = target.view.sql(
                         f"INSERT INTO {table} ({', '.join(columns)}) "
@@ -101,30 +104,35 @@ def floor(database_url: str) -> dict[str, float]:
                 model.finish_rebuild(write)
         seconds += time.perf_counter() - started
         events = source.position
+    _drop_scratch(scratch_url, database_url)
     return {"events": events, "seconds": seconds}
 
 
 def _scratch_url(database_url: str) -> str:
     """An empty store beside the benchmark log (a file, or a database on the same server)."""
-    if database_url.startswith("sqlite:///"):
-        path = Path(database_url.removeprefix("sqlite:///") + ".floor")
+    scratch = database_url.split("?")[0] + "_floor"
+    _drop_scratch(scratch, database_url)
+    if scratch.startswith("postgres"):
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{scratch.rpartition("/")[2]}"')
+    return scratch
+
+
+def _drop_scratch(scratch_url: str, database_url: str) -> None:
+    if scratch_url.startswith("sqlite:///"):
+        path = Path(scratch_url.removeprefix("sqlite:///"))
         for leftover in path.parent.glob(path.name + "*"):
             leftover.unlink()
-        return f"sqlite:///{path}"
-    import psycopg
-
-    base, _, name = database_url.rpartition("/")
+        return
     with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}_floor"')
-        conn.execute(f'CREATE DATABASE "{name}_floor"')
-    return f"{base}/{name}_floor"
+        conn.execute(f'DROP DATABASE IF EXISTS "{scratch_url.rpartition("/")[2]}"')
 
 
 def measure(kind: str, database_url: str) -> dict[str, float]:
     """Run one side in a child process; its peak RSS is the child's own."""
     output = subprocess.run(
         [sys.executable, "-m", "benchmarks.rebuild", "--child", kind, "--database-url",
-         database_url], check=True, capture_output=True, text=True,
+         database_url], check=True, stdout=subprocess.PIPE, text=True,
     ).stdout
     result = json.loads(output)
     return result

@@ -1,0 +1,34 @@
+"""`make bench` keeps working: the rebuild benchmark runs its three sides on a small log of
+each store kind, prints every figure and ratio, and leaves no scratch store behind."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+
+
+def test_the_rebuild_benchmark_prints_every_side_and_cleans_up(database_url):
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.rebuild", "--events", "3000", "--database-url",
+         database_url], capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = {
+        side: float(rate) for side, rate in re.findall(
+            r"^  (bare eventsourcing read\+decode|ledger rebuild \(all models\)|write floor "
+            r"\(rows only\)): +(\d+) events/s", done.stdout, re.MULTILINE)
+    }
+    assert len(figures) == 3 and all(rate > 0 for rate in figures.values()), done.stdout
+    assert re.search(r"ratio rebuild/bare: \d+\.\d\d .* peak RSS \d+ MB", done.stdout)
+    assert re.search(r"ratio floor/bare: +\d+\.\d\d", done.stdout)
+    if database_url.startswith("sqlite"):
+        log = Path(database_url.removeprefix("sqlite:///"))
+        assert not list(log.parent.glob(log.name + "_floor*"))
+    else:
+        with psycopg.connect(database_url) as conn:
+            names = [row[0] for row in conn.execute("SELECT datname FROM pg_database")]
+        assert database_url.rpartition("/")[2] + "_floor" not in names
