@@ -238,7 +238,8 @@ def rebuild(
         str, typer.Argument(help=f"read model to rebuild; all of them if omitted ({', '.join(READ_MODELS)})")
     ] = "all",
 ) -> None:
-    """Drop a read model and project the whole log again from position zero."""
+    """Drop a read model and load it again from position zero, as a bulk load (indexes are
+    built at the end; if cut off, the next projector to start finishes it)."""
     if name not in (*READ_MODELS, "all"):
         raise fail(f"unknown read model {name!r}; use one of {', '.join(READ_MODELS)}", 2)
     names = READ_MODELS if name == "all" else (name,)
