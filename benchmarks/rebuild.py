@@ -91,12 +91,9 @@ def floor(database_url: str) -> dict[str, float]:
                     # PostgreSQL computes the full-text column itself
                     columns = columns or [c for c in rows[0].keys() if c != "search"]
                     values = [tuple(row[c] for c in columns) for row in rows]
-                    statement = target.view.sql(
-                        f"INSERT INTO {table} ({', '.join(columns)}) "
-                        f"VALUES ({', '.join('?' * len(columns))})")
                     started = time.perf_counter()
                     with target.view.transaction() as write:
-                        write.executemany(statement, values)
+                        target.view.insert_rows(write, table, columns, values)
                     seconds += time.perf_counter() - started
         started = time.perf_counter()
         with target.view.transaction() as write:

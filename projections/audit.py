@@ -82,10 +82,9 @@ class AuditModel:
             for offset, (logged, state) in enumerate(events):
                 leaves.append((size + offset, logged.id, state["event_id"]))
                 nodes.extend(compact.append(merkle.leaf_hash(leaf_bytes(logged, state))))
-            cursor.executemany(self.view.sql(
-                "INSERT INTO audit_leaves (leaf_index, position, event_id) VALUES (?, ?, ?)"), leaves)
-            cursor.executemany(self.view.sql(
-                "INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)"), nodes)
+            self.view.insert_rows(cursor, "audit_leaves", ("leaf_index", "position", "event_id"),
+                                  leaves)
+            self.view.insert_rows(cursor, "audit_nodes", ("level", "idx", "hash"), nodes)
             self.view._insert_tracking(cursor, Tracking(NAME, events[-1][0].id))
 
     # -- reading -------------------------------------------------------------------------------

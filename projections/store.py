@@ -195,13 +195,11 @@ class StateView:
     def write(self, cursor: Any, projected: Projected, bulk: bool = False) -> None:
         """Insert a batch's change rows and references, and upsert its entities."""
         if projected.changes:
-            cursor.executemany(self._insert_change, projected.changes)
+            self.insert_rows(cursor, "changes", CHANGE_COLUMNS, projected.changes)
             if not bulk:
                 self._index_text(cursor, projected.changes)
         if projected.refs:
-            cursor.executemany(
-                self.sql("INSERT INTO change_refs (ref, position) VALUES (?, ?)"), projected.refs
-            )
+            self.insert_rows(cursor, "change_refs", ("ref", "position"), projected.refs)
         if projected.entities:
             cursor.executemany(self._upsert_entity, projected.entities)
 
@@ -228,10 +226,14 @@ class StateView:
             for logged in self.ledger.read_entity(change.entity, change.version)
         ]
 
-    @cached_property
-    def _insert_change(self) -> str:
-        return self.sql(f"INSERT INTO changes ({', '.join(CHANGE_COLUMNS)}) "
-                        f"VALUES ({', '.join('?' * len(CHANGE_COLUMNS))})")
+    def insert_rows(
+        self, cursor: Any, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    ) -> None:
+        """Append rows to a read-model table."""
+        cursor.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            rows,
+        )
 
     @cached_property
     def _upsert_entity(self) -> str:
@@ -410,6 +412,14 @@ class PostgresStateView(StateView, PostgresTrackingRecorder):
 
     def sql(self, statement: str) -> str:
         return statement.replace("?", "%s")
+
+    def insert_rows(
+        self, cursor: Any, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    ) -> None:
+        """COPY is several times faster than row-by-row INSERTs here."""
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def open_view(database_url: str) -> StateView:
