@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.deadlines import Deadlined
-from ledger.errors import ExtensionAlreadyPending, NoExtensionPending, ObligationAlreadyCompleted
+from ledger.errors import (
+    ExtensionAlreadyPending,
+    NoExtensionPending,
+    ObligationAlreadyCompleted,
+)
 
 
 class Obligation(Deadlined):

@@ -5,8 +5,8 @@ replay the events to recompute the state digest. Nothing here trusts the ledger'
 from __future__ import annotations
 
 import base64
-from abc import ABC, abstractmethod
 import tempfile
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
