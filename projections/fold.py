@@ -54,14 +54,16 @@ class Change:
         self.effective_to = last or self.effective_from
 
     @classmethod
-    def from_state(cls, position: int, topic: str, version: int, state: dict[str, Any]) -> Change:
+    def from_logged(cls, logged: Any, state: dict[str, Any]) -> Change:
+        """From a stored event read from the log (`ledger.commands.Logged`) and its parsed
+        state."""
         fields = dict(state)
         for key in ENVELOPE:
             fields.pop(key, None)
         return cls(
-            position, state["event_id"], topic.rpartition(".")[2], state["entity"], version,
-            state["timestamp"], state.get("effective_on"), state.get("recorded_by", ""),
-            state.get("sources") or [], state.get("note"), fields,
+            logged.id, state["event_id"], logged.topic.rpartition(".")[2], state["entity"],
+            logged.originator_version, state["timestamp"], state.get("effective_on"),
+            state.get("recorded_by", ""), state.get("sources") or [], state.get("note"), fields,
         )
 
 

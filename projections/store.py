@@ -171,10 +171,8 @@ class StateView:
     def project(self, cursor: Any, events: Sequence[Parsed]) -> Projected:
         """The rows a batch of events adds or replaces; `cursor` reads the entities' states as
         they were before the batch."""
-        changes = [
-            Change.from_state(logged.id, logged.topic, logged.originator_version, state)
-            for logged, state in events if state["entity"].partition("/")[0] not in NOT_PROJECTED
-        ]
+        changes = [Change.from_logged(logged, state) for logged, state in events
+                   if state["entity"].partition("/")[0] not in NOT_PROJECTED]
         states = self._current_states(cursor, {c.entity for c in changes})
         touched: dict[str, int] = {}
         rows: list[tuple[Any, ...]] = []
@@ -220,11 +218,8 @@ class StateView:
         """The entity's events up to `change`, from the log (a correction refolds them all)."""
         if self.ledger is None:
             raise RuntimeError("a state view that projects needs the ledger it reads")
-        return [
-            Change.from_state(logged.id, logged.topic, logged.originator_version,
-                              orjson.loads(logged.state))
-            for logged in self.ledger.read_entity(change.entity, change.version)
-        ]
+        return [Change.from_logged(logged, orjson.loads(logged.state))
+                for logged in self.ledger.read_entity(change.entity, change.version)]
 
     def insert_rows(
         self, cursor: Any, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
@@ -244,7 +239,6 @@ class StateView:
 
     def _index_text(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
         """Full-text index of change rows (SQLite keeps a separate FTS5 table)."""
-
 
 
 class Projected(NamedTuple):
