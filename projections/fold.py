@@ -324,15 +324,16 @@ def diff(before: State | None, after: State | None) -> dict[str, list[Any]]:
 
     A reducer replaces what it changes and shares the rest with the state before, so an
     unchanged field is usually the very same object."""
-    if not before:  # a new entity: every field it has
-        return {key: [None, value] for key, value in sorted((after or {}).items())
-                if value is not None and key not in NOT_DIFFED}
-    after = after or {}
-    changed = [
-        key for key, value in after.items()
-        if (old := before.get(key)) is not value and old != value and key not in NOT_DIFFED
-    ]
-    changed += [key for key, old in before.items()
-                if old is not None and key not in after and key not in NOT_DIFFED]
-    return {key: [before.get(key), after.get(key)] for key in sorted(changed)}
-
+    before, after = before or {}, after or {}
+    if before:
+        changed = [
+            key for key, value in after.items()
+            if (old := before.get(key)) is not value and old != value and key not in NOT_DIFFED
+        ]
+        changed += [key for key, old in before.items()
+                    if old is not None and key not in after and key not in NOT_DIFFED]
+    else:  # a new entity: every field it has
+        changed = [key for key, value in after.items()
+                   if value is not None and key not in NOT_DIFFED]
+    changed.sort()
+    return {key: [before.get(key), after.get(key)] for key in changed}
