@@ -68,7 +68,7 @@ def rebuild(database_url: str) -> dict[str, float]:
     return {"events": count, "seconds": seconds}
 
 
-#: the read models' tables in insertion order, with the columns a bulk load writes
+#: the read models' tables, copied in this order
 FLOOR_TABLES = ("changes", "change_refs", "entities", "audit_leaves", "audit_nodes")
 
 

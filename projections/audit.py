@@ -74,7 +74,8 @@ class AuditModel:
 
     def process_in(self, cursor: Any, events: Sequence[Parsed], bulk: bool = False) -> None:
         """Append the events as leaves and store every subtree they complete, with the tracking
-        position, within the caller's transaction."""
+        position, within the caller's transaction (a bulk load is no different here: the
+        primary keys are the only indexes)."""
         if events:
             size = self._size(cursor)
             compact = merkle.CompactRange.from_peaks(size, self._peaks(cursor, size))

@@ -364,9 +364,10 @@ class SQLiteStateView(StateView, SQLiteTrackingRecorder):
         made dropping a 1M-event read model take 10 s and write its whole size to the WAL."""
         with self.datastore.get_connection(commit=commit) as connection:
             raw = connection._sqlite_conn
-            raw.execute("PRAGMA synchronous=NORMAL")
-            raw.execute("PRAGMA wal_autocheckpoint=20000")
-            raw.execute("PRAGMA secure_delete=OFF")
+            if commit:  # settings of writing: reads (every API query) need none of them
+                raw.execute("PRAGMA synchronous=NORMAL")
+                raw.execute("PRAGMA wal_autocheckpoint=20000")
+                raw.execute("PRAGMA secure_delete=OFF")
             raw.execute("BEGIN IMMEDIATE" if commit else "BEGIN")
             try:
                 yield SQLiteCursor(raw.cursor())
