@@ -9,8 +9,18 @@ from fastapi import FastAPI
 
 from api import openapi, problems
 from api.feed_documents import FeedDocuments
-from api.middleware import BodyLimit, RequestLog, RequireToken
-from api.routes import audit, changes, entities, feeds, log, operations, summaries, writes
+from api.middleware import BodyLimit, RequestLog, RequireToken, SecurityHeaders
+from api.routes import (
+    audit,
+    changes,
+    entities,
+    feeds,
+    log,
+    operations,
+    pages,
+    summaries,
+    writes,
+)
 from api.settings import Settings
 from api.tokens import TokenStore
 from api.workers import Workers
@@ -70,9 +80,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     problems.install(app)
     openapi.install(app)
-    for module in (operations, audit, changes, log, summaries, entities, feeds, writes):
+    for module in (operations, audit, changes, log, summaries, entities, feeds, writes, pages):
         app.include_router(module.router)
     app.add_middleware(RequireToken, tokens=_LazyTokens(settings))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestLog)
     return app

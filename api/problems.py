@@ -15,9 +15,10 @@ from fastapi.exceptions import RequestValidationError
 from psycopg_pool import PoolTimeout
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from ledger import errors
+from pages.render import error_page
 
 log = logging.getLogger("ledger.api")
 
@@ -75,8 +76,18 @@ def problem(
     }
     if field_errors:
         body["errors"] = [{"field": f, "reason": r} for f, r in field_errors]
+    if _wants_html(request):
+        return HTMLResponse(error_page(body), status_code=status, headers=headers)
     return Response(orjson.dumps(body), status_code=status, media_type=MEDIA_TYPE,
                     headers=headers)
+
+
+def _wants_html(request: Request) -> bool:
+    """A browser asking for a page (not the API, a feed or a download) gets the problem as a page."""
+    path = request.url.path
+    if path.startswith(("/v1/", "/feeds/", "/-/")) or path.endswith((".json", ".csv", ".ndjson")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
 
 
 def ledger_error(request: Request, error: errors.LedgerError) -> Response:
@@ -103,6 +114,8 @@ def http_error(request: Request, error: HTTPException) -> Response:
               405: "Method Not Allowed", 413: "Content Too Large", 406: "Not Acceptable"}
     title = titles.get(error.status_code, "HTTP error")
     headers = dict(getattr(error, "headers", None) or {})
+    if 300 <= error.status_code < 400:
+        return Response(status_code=error.status_code, headers=headers)
     if error.status_code == 404 and request.url.path.startswith("/feeds/"):
         headers["Cache-Control"] = "public, max-age=30"  # a cache in front absorbs repeats
     return problem(request, error.status_code, title, str(error.detail),

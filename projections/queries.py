@@ -120,7 +120,7 @@ def changes(
 ) -> list[dict[str, Any]]:
     """Change-log rows matching every given filter, paged by log position (or skipping
     `offset` matching rows: how feed archive pages are cut)."""
-    clauses, params = _where(view, where)
+    clauses, params = where_clauses(view, where)
     if after:
         clauses.append("c.position < ?" if newest_first else "c.position > ?")
         params.append(after)
@@ -131,13 +131,13 @@ def changes(
 
 
 def count_changes(view: StateView, where: ChangeFilter = ChangeFilter()) -> int:
-    clauses, params = _where(view, where)
+    clauses, params = where_clauses(view, where)
     sql = "SELECT COUNT(*) AS n FROM changes c" + (
         f" WHERE {' AND '.join(clauses)}" if clauses else "")
     return int(_rows(view, sql, params)[0]["n"])
 
 
-def _where(view: StateView, where: ChangeFilter) -> tuple[list[str], list[Any]]:
+def where_clauses(view: StateView, where: ChangeFilter) -> tuple[list[str], list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     for prefix, value in (("party:", where.party), ("instrument:", where.instrument),

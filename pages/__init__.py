@@ -1,0 +1,1 @@
+"""Pages people read: pure renderers of query results into HTML (see pages.render)."""
