@@ -171,7 +171,21 @@ def _found(data: dict[str, Any] | None, path: str) -> dict[str, Any]:
 
 
 def _entity_title(state: dict[str, Any], names: overviews.Names) -> str:
-    who = names.party(state.get("party") or state.get("against") or state.get("donor"))
-    noun = {"commitments": "Commitment", "obligations": "Obligation", "reports": "Report",
-            "allegations": "Allegation", "fundings": "Funding"}[state["kind"]]
-    return f"{noun} {state['id']}" + (f" of {who}" if who else "")
+    """A heading that says what the entry is and whose, with names and codes."""
+    def who(code: str | None) -> str:
+        name = names.party(code)
+        return f"{name} ({code})" if code and name != code else (code or "an unnamed party")
+
+    kind = state["kind"]
+    if kind == "commitments":
+        return f"Pledge of {who(state['party'])} on {', '.join(state['provisions'])}"
+    if kind == "obligations":
+        what = state["obligation_kind"].replace("_", " ")
+        return f"{what.capitalize()} obligation of {who(state['party'])} under {state['provision']}"
+    if kind == "reports":
+        what = state["report_kind"].replace("_", " ")
+        return (f"{what.capitalize()} report of {who(state['party'])} to the "
+                f"{state['instrument']} for {state['period']}")
+    if kind == "allegations":
+        return f"Allegation against {who(state['against'])} under {state['provision']}"
+    return f"Funding from {who(state['donor'])}: {state['amount']} {state['currency']}"
