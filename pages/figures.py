@@ -10,7 +10,9 @@ from markupsafe import Markup
 
 from pages.pictures.heatmap import heatmap
 from pages.pictures.timeline import timeline
+from pages.pictures.world import world_map
 from projections.overviews import Names
+from projections.queries import BOUND
 
 #: the timeline lane of each entity family
 LANES = {"parties": "status", "commitments": "commitment", "obligations": "obligation",
@@ -42,3 +44,15 @@ def plan_heatmap(data: dict[str, Any], names: Names) -> Markup:
     titles = {number: p["title"] for number, p in plan["provisions"].items()}
     return heatmap(plan["code"], data["matrix"], names.parties, titles,
                    lambda code: f"/parties/{quote(code, safe='')}")
+
+
+def treaty_map(parties: list[dict[str, Any]], treaty: str) -> Markup:
+    """Each party's status under one treaty on a world map: State Party, signatory or not party."""
+    statuses, names = {}, {}
+    for party in parties:
+        names[party["code"]] = party["name"]
+        status = party["statuses"].get(treaty, {}).get("status")
+        if status is not None:
+            statuses[party["code"]] = ("state_party" if status in BOUND
+                                       else "signatory" if status == "signed" else "not_party")
+    return world_map(statuses, names)

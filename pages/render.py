@@ -11,7 +11,7 @@ from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from pages.figures import page_url, party_timeline, plan_heatmap
+from pages.figures import page_url, party_timeline, plan_heatmap, treaty_map
 from projections.diffs import readable_diff
 from projections.overviews import Names
 
@@ -67,7 +67,8 @@ def _environment() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(moment=moment, effective=effective, words=words, urlpart=urlpart)
     env.globals.update(readable_diff=readable_diff, url_with=url_with, kinds=CHANGE_KINDS,
-                       page_url=page_url, party_timeline=party_timeline, plan_heatmap=plan_heatmap)
+                       page_url=page_url, party_timeline=party_timeline, plan_heatmap=plan_heatmap,
+                       treaty_map=treaty_map)
     return env
 
 

@@ -173,10 +173,12 @@ def party(view: StateView, code: str, today: str, clock: Clock = NOW) -> dict[st
 
 
 def timeline(view: StateView, code: str, limit: int = 400) -> list[dict[str, Any]]:
-    """The newest `limit` changes about a party, each with the days it took effect between."""
+    """The newest `limit` changes about a party, each with the days it took effect between
+    (not its registration, which says when the ledger began to track it, not a fact about it)."""
     rows = _rows(view, "SELECT c.position, c.entity, c.kind, c.type, c.summary, c.effective_from, "
                        "c.effective_to FROM changes c WHERE c.position IN (SELECT position FROM "
-                       "change_refs WHERE ref = ?) ORDER BY c.position DESC LIMIT ?",
+                       "change_refs WHERE ref = ?) AND c.type <> 'PartyRegistered' "
+                       "ORDER BY c.position DESC LIMIT ?",
                  (f"party:{code}", limit))
     return [dict(row) for row in rows]
 
