@@ -2,8 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-HOST ?= 127.0.0.1
-PORT ?= 8000
+HOST ?= $(or $(LEDGER_HOST),127.0.0.1)
+PORT ?= $(or $(LEDGER_PORT),8000)
 export LEDGER_DATABASE_URL ?= sqlite:///./var/ledger.db
 
 .PHONY: run test bench install debian-packages schema clean
@@ -16,7 +16,8 @@ $(BIN)/ledger: pyproject.toml
 
 install: $(BIN)/ledger
 
-## Serve http://127.0.0.1:8000 on the embedded SQLite store, with the demo data loaded once.
+## Serve HOST:PORT (from LEDGER_HOST and LEDGER_PORT, else 127.0.0.1:8000; or `make run PORT=9000`)
+## on the embedded SQLite store, with the demo data loaded once.
 run: install
 	$(BIN)/ledger demo --if-empty
 	@$(BIN)/ledger key generate --if-missing >/dev/null

@@ -34,7 +34,18 @@ class Scope:
     path: str  # e.g. "parties/HRV"
     title: str
     where: ChangeFilter
-    html_path: str  # the human page, e.g. "/parties/HRV"
+    html_path: str  # the human page, e.g. "/parties/HRV" or "/changes?kind=reports"
+    query: str = ""  # a query feed's filters, canonical: "party=HRV&kind=reports"
+
+    @property
+    def feed_id(self) -> str:
+        """One id per scope, and per canonical query: whatever URL or page it is read at."""
+        return tag(f"feeds/{self.path}" + (f"?{self.query}" if self.query else ""))
+
+    def url(self, base: str, fmt: str, page: int | None = None) -> str:
+        """Where the document is, with the query every document of a query feed carries."""
+        tail = f".{fmt}" if page is None else f"/archive/{page}.{fmt}"
+        return f"{base}/feeds/{self.path}{tail}" + (f"?{self.query}" if self.query else "")
 
 
 @dataclass(frozen=True)
@@ -71,27 +82,33 @@ class Document:
 
 class FeedDocuments:
     """Builds documents on demand and keeps them: current documents until the read model's
-    position moves, full archive pages for good (they never change)."""
+    position moves, full archive pages for good (they never change). Links start at
+    `public_url`, or when that is unset at the base URL of the request that asked."""
 
-    def __init__(self, view: StateView, public_url: str, page_size: int,
+    def __init__(self, view: StateView, public_url: str | None, page_size: int,
                  hub_url: str | None, capacity: int = 2048) -> None:
-        self.view, self.base = view, public_url.rstrip("/")
+        self.view, self.public_url = view, public_url.rstrip("/") if public_url else None
         self.page_size, self.hub_url = page_size, hub_url
-        self.cache: OrderedDict[tuple[str, str, int | None], tuple[int, Document]] = OrderedDict()
+        self.cache: OrderedDict[str, tuple[int, Document]] = OrderedDict()  # by rel=self
         self.capacity, self.lock, self.build_lock = capacity, threading.Lock(), threading.Lock()
 
-    def get(self, scope: Scope, fmt: str, page: int | None) -> Document | None:
+    def get(self, scope: Scope, fmt: str, page: int | None, request_base: str,
+            request_query: str = "") -> Document | None:
         """The current document (page None: the newest entries) or page `page` (1-based) of
         the scope's entries in log order: full pages are immutable archives; the page after the
-        last full one is being filled (so every next-archive link resolves); None beyond."""
-        key = (scope.path, fmt, page)
+        last full one is being filled (so every next-archive link resolves); None beyond.
+        `rel=self` is the URL asked for: the document's URL with the request's own query."""
+        base = self.public_url or request_base.rstrip("/")
+        self_url = scope.url(base, fmt, page).partition("?")[0] + (
+            f"?{request_query}" if request_query else "")
+        key = self_url  # names the base, scope, query, format and page: all a document depends on
         position = self.view.position()
         with self.lock:
             cached = self.cache.get(key)
             if cached is not None and (cached[1].immutable or cached[0] == position):
                 self.cache.move_to_end(key)
                 return cached[1]
-        document = self._build(scope, fmt, page)
+        document = self._build(scope, fmt, page, base, self_url)
         if document is None:
             return None
         with self.lock:
@@ -101,7 +118,8 @@ class FeedDocuments:
                 self.cache.popitem(last=False)
         return document
 
-    def _build(self, scope: Scope, fmt: str, page: int | None) -> Document | None:
+    def _build(self, scope: Scope, fmt: str, page: int | None, base: str,
+               self_url: str) -> Document | None:
         total = count_changes(self.view, scope.where)
         full_pages = total // self.page_size
         if page is not None and not 1 <= page <= full_pages + 1:
@@ -113,20 +131,19 @@ class FeedDocuments:
         # the last full page: same ids, readers keep one)
         offset = (number - 1) * self.page_size if page is not None else max(0, total - self.page_size)
         rows = changes(self.view, scope.where, limit=self.page_size, offset=offset)
-        url = f"{self.base}/feeds/{scope.path}"
         updated = last_updated(rows, EMPTY_UPDATED)
         spec = FeedSpec(
             title=scope.title if page is None else f"{scope.title} (page {page})",
             subtitle="Changes recorded by the Commitment Ledger, newest first",
-            base_url=self.base + "/v1",  # entries link to the entity's JSON until pages exist
-            self_url=f"{url}.{fmt}" if page is None else f"{url}/archive/{page}.{fmt}",
-            html_url=self.base + scope.html_path,
-            feed_id=tag(f"feeds/{scope.path}"),
+            base_url=base,
+            self_url=self_url,
+            html_url=base + scope.html_path,
+            feed_id=scope.feed_id,
             updated=updated,
             hub_url=self.hub_url if page is None else None,
-            current_url=f"{url}.{fmt}" if page is not None else None,
-            prev_archive_url=f"{url}/archive/{number - 1}.{fmt}" if number > 1 else None,
-            next_archive_url=f"{url}/archive/{page + 1}.{fmt}" if archived else None,
+            current_url=scope.url(base, fmt) if page is not None else None,
+            prev_archive_url=scope.url(base, fmt, number - 1) if number > 1 else None,
+            next_archive_url=scope.url(base, fmt, number + 1) if archived else None,
             is_archive=archived,
         )
         build, media_type = FORMATS[fmt]

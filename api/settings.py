@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -45,9 +45,10 @@ class Settings(BaseSettings):
         description="seconds between checkpoints issued by `ledger serve` when the log grew "
         "(0: none; needs the signing key file)",
     )
-    public_url: str = Field(
-        default="http://127.0.0.1:8000", pattern=r"^https?://[^/\s]+(/[^\s]*)?$",
-        description="the URL readers reach the ledger at: feeds link to it (rel=self, entries)",
+    public_url: str | None = Field(
+        default=None, pattern=r"^https?://[^/\s]+(/[^\s]*)?$",
+        description="the URL readers reach the ledger at: feeds link to it (rel=self, entries); "
+        "unset, links use the scheme, host and port of each request",
     )
     feed_page_size: int = Field(default=100, ge=1, le=10000,
                                 description="entries per feed archive page (RFC 5005)")
@@ -58,6 +59,13 @@ class Settings(BaseSettings):
         default=3600, ge=0,
         description="seconds between scheduled deadline ticks in `ledger serve` (0: none)",
     )
+
+    @model_validator(mode="after")
+    def _public_url_where_links_outlive_the_request(self) -> Settings:
+        """Hub pings name feed URLs outside any request; in production, Host is the client's."""
+        if self.public_url is None and (self.websub_hub or self.environment == "production"):
+            raise ValueError("LEDGER_PUBLIC_URL must be set in production and with LEDGER_WEBSUB_HUB")
+        return self
 
 
 @lru_cache

@@ -211,7 +211,7 @@ def plain_app():  # noqa: ANN201 - a FastAPI app, for `uvicorn --factory`
         rows = changes(view, ALL.where, limit=size, offset=(number - 1) * size)
         url = f"{base}/feeds/{ALL.path}"
         spec = FeedSpec(
-            title=ALL.title, subtitle=SUBTITLE, base_url=base + "/v1", self_url=f"{url}.atom",
+            title=ALL.title, subtitle=SUBTITLE, base_url=base, self_url=f"{url}.atom",
             html_url=base + ALL.html_path, feed_id=tag(f"feeds/{ALL.path}"),
             updated=last_updated(rows, EMPTY_UPDATED), hub_url=settings.websub_hub,
             prev_archive_url=f"{url}/archive/{number - 1}.atom" if number > 1 else None,

@@ -26,6 +26,11 @@ def entry_id(row: Row) -> str:
     return tag("event/" + row["event_id"])
 
 
+def entity_page(entity: str) -> str:
+    """The path of an entity's HTML page: /{family}/{id}; a checkpoint's is the audit page."""
+    return "/audit" if entity.startswith("checkpoints/") else "/" + quote(entity)
+
+
 def timestamp(value: str) -> datetime:
     """An RFC 3339 string as an aware datetime; feedgen refuses naive ones, and so do we, earlier."""
     moment = datetime.fromisoformat(value)
@@ -51,7 +56,7 @@ class FeedSpec:
 
     title: str
     subtitle: str
-    base_url: str  # entity pages live at base_url + "/" + entity
+    base_url: str  # the ledger's root: entity pages live at base_url + entity_page(entity)
     self_url: str  # the exact URL this document is fetched at
     html_url: str  # the HTML page of the scope
     feed_id: str  # a stable tag URI for the scope, e.g. tag("feeds/parties/HRV")
@@ -70,7 +75,7 @@ class FeedSpec:
         timestamp(self.updated)
 
     def entity_url(self, row: Row) -> str:
-        return f"{self.base_url.rstrip('/')}/{quote(row['entity'])}"
+        return self.base_url.rstrip("/") + entity_page(row["entity"])
 
     def related_links(self) -> list[tuple[str, str]]:
         """The WebSub and RFC 5005 links (rel, href) that are set, in a fixed order."""

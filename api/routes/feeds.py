@@ -4,11 +4,15 @@ conditional GET and cache headers that make an HTTP cache in front safe."""
 # no `from __future__ import annotations`: the route factories close over their Path patterns
 
 import inspect
+from collections.abc import Mapping
 from typing import Annotated
+from urllib.parse import parse_qsl, quote, urlencode
 
 from fastapi import APIRouter, Header, HTTPException, Path, Request, Response
 
 from api.feed_documents import FeedDocuments, Scope
+from api.routes.changes import FilterDep, change_filter
+from feeds.model import entity_page
 from projections import queries
 from projections.fold import REDUCERS
 from projections.queries import ChangeFilter
@@ -25,6 +29,8 @@ FEED = {200: {"content": {"application/atom+xml": {}, "application/rss+xml": {},
 FAMILIES = ("parties", "instruments", "commitments", "fundings", "obligations", "reports",
             "allegations", "checkpoints")
 KINDS = frozenset(REDUCERS) | {"EntryCorrected", "EntryRetracted"} | set(FAMILIES)
+#: the filters of `GET /v1/changes`, in the order a query feed's canonical query lists them
+FILTERS = tuple(inspect.signature(change_filter).parameters)
 
 
 def _documents(request: Request) -> FeedDocuments:
@@ -38,33 +44,49 @@ def _scope(request: Request, family: str, key: str) -> Scope:
         if key not in KINDS:
             raise HTTPException(404, f"no kind {key!r}; kinds are event types or entity families")
         return Scope(f"kinds/{key}", f"Commitment Ledger: {key}", ChangeFilter(kind=key),
-                     f"/v1/changes?kind={key}")
+                     "/changes?" + urlencode({"kind": key}, quote_via=quote))
     if family == "actions":
         instrument, _, number = key.partition(":")
         state = queries.entity(view, f"instruments/{instrument}")
         if state is None or number not in state.get("provisions", {}):
             raise HTTPException(404, f"{key} is not a provision in the ledger")
         return Scope(f"actions/{key}", f"Commitment Ledger: {key}", ChangeFilter(action=key),
-                     f"/v1/changes?action={key}")
-    state = queries.entity(view, f"{family}/{key}")
+                     "/changes?" + urlencode({"action": key}, quote_via=quote))
+    entity = f"{family}/{key}"
+    state = queries.entity(view, entity)
     if state is None:
-        raise HTTPException(404, f"{family}/{key} is not in the ledger")
-    title = state.get("name") or state.get("title") or f"{family}/{key}"
+        raise HTTPException(404, f"{entity} is not in the ledger")
+    title = state.get("name") or state.get("title") or entity
     if family == "parties":
         where = ChangeFilter(party=key)
     elif family == "instruments":
         where = ChangeFilter(instrument=key)
     else:
-        where = ChangeFilter(entity=f"{family}/{key}")
-    return Scope(f"{family}/{key}", f"Commitment Ledger: {title}", where, f"/v1/{family}/{key}")
+        where = ChangeFilter(entity=entity)
+    return Scope(entity, f"Commitment Ledger: {title}", where, entity_page(entity))
 
 
-ALL = Scope("changes", "Commitment Ledger: all changes", ChangeFilter(), "/v1/changes")
+def query_string(params: Mapping[str, str]) -> str:
+    """The change-log filters among `params`, in one fixed order: a query feed's canonical query
+    (its feed id, and the query of its page and archive links)."""
+    return urlencode([(name, params[name]) for name in FILTERS if params.get(name)], quote_via=quote)
+
+
+def _changes_scope(request: Request, where: ChangeFilter) -> Scope:
+    """Every change, or a query feed: the changes matching the filters of `GET /v1/changes`."""
+    query = query_string(request.query_params)
+    if not query:
+        return ALL
+    named = ", ".join(f"{name} {value}" for name, value in parse_qsl(query))
+    return Scope("changes", f"Commitment Ledger: changes ({named})", where, f"/changes?{query}", query)
+
+
+ALL = Scope("changes", "Commitment Ledger: all changes", ChangeFilter(), "/changes")
 
 
 def _serve(request: Request, scope: Scope, fmt: str, page: int | None,
            if_none_match: str | None, if_modified_since: str | None) -> Response:
-    document = _documents(request).get(scope, fmt, page)
+    document = _documents(request).get(scope, fmt, page, str(request.base_url), request.url.query)
     if document is None:
         raise HTTPException(404, f"page {page} of {scope.path} does not exist yet")
     headers = document.headers(request.app.state.settings.feed_max_age)
@@ -75,8 +97,9 @@ def _serve(request: Request, scope: Scope, fmt: str, page: int | None,
 
 def _route(family: str | None, archive: bool, pattern: str):  # noqa: ANN202 - a route
     def feed(request: Request, fmt: str, key: str = "", page: int | None = None,
-             if_none_match: str | None = None, if_modified_since: str | None = None) -> Response:
-        scope = ALL if family is None else _scope(request, family, key)
+             where: ChangeFilter = ChangeFilter(), if_none_match: str | None = None,
+             if_modified_since: str | None = None) -> Response:
+        scope = _changes_scope(request, where) if family is None else _scope(request, family, key)
         return _serve(request, scope, fmt, page, if_none_match, if_modified_since)
 
     kw = inspect.Parameter.KEYWORD_ONLY
@@ -86,6 +109,8 @@ def _route(family: str | None, archive: bool, pattern: str):  # noqa: ANN202 - a
         parameters.append(inspect.Parameter("key", kw, annotation=Annotated[str, Path(pattern=pattern)]))
     if archive:
         parameters.append(inspect.Parameter("page", kw, annotation=Page))
+    if family is None:
+        parameters.append(inspect.Parameter("where", kw, annotation=FilterDep))
     parameters += [
         inspect.Parameter("if_none_match", kw, default=None,
                           annotation=Annotated[str | None, Header(max_length=2000)]),
@@ -105,8 +130,9 @@ def _add(path: str, family: str | None, archive: bool, pattern: str, summary: st
                          operation_id=f"{name}_head", include_in_schema=False)
 
 
-_add("/feeds/changes.{fmt}", None, False, ".*", "Every change")
-_add("/feeds/changes/archive/{page}.{fmt}", None, True, ".*", "Every change: a page")
+_add("/feeds/changes.{fmt}", None, False, ".*", "Every change, or the changes of a query")
+_add("/feeds/changes/archive/{page}.{fmt}", None, True, ".*",
+     "Every change, or the changes of a query: a page")
 for _family, _pattern in (("parties", CODE), ("instruments", CODE), ("kinds", r"^[A-Za-z]{2,40}$"),
                           ("actions", r"^[A-Z0-9][A-Z0-9-]{1,19}:[A-Za-z0-9.()-]{1,20}$"),
                           ("commitments", ID), ("allegations", ID), ("obligations", ID),

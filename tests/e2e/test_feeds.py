@@ -1,10 +1,13 @@
 """Feeds as watchdogs use them: every scope in every format parses strictly and in a real feed
 parser, the BRIEF section 7 checklist holds over HTTP, archives never change, conditional GET,
-and a watchdog's party feed shows exactly what was recorded about that party."""
+links lead to the HTML pages on the host the reader used, a feed of any change-log query holds
+exactly that query's rows, and a watchdog's party feed shows exactly what was recorded about that
+party."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -16,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs
 
 import feedparser
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
@@ -23,7 +27,9 @@ from lxml import etree
 from api.main import create_app
 from api.settings import Settings
 from api.tokens import TokenStore
+from feeds.model import tag
 from projections.runner import Projector
+from tests.servers import serving
 
 BASE = "http://testserver"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -93,7 +99,7 @@ def test_entry_ids_are_tag_uris_from_the_event_id_and_dates_carry_an_offset(demo
 
 def test_rss_guids_are_not_permalinks_and_the_channel_link_is_the_html_page(demo):
     channel = etree.fromstring(demo.get("/feeds/parties/SSD.rss").content).find("channel")
-    assert channel.findtext("link") == f"{BASE}/v1/parties/SSD"
+    assert channel.findtext("link") == f"{BASE}/parties/SSD"
     assert {item.find("guid").get("isPermaLink") for item in channel.findall("item")} == {"false"}
 
 
@@ -219,13 +225,144 @@ def test_a_watchdog_sees_exactly_the_new_pledge_and_allegation_and_the_hub_is_pi
             wait_for(ready)
             after = feedparser.parse(client.get("/feeds/parties/HRV.atom").content)
         new = [entry for entry in after.entries if entry.id not in old_ids]
-        assert sorted(entry.title for entry in new) == [
-            "Allegation against HRV under CCM:3 filed by CMC",
-            "HRV pledged on CCM:3: Destroy the remaining stockpile",
-        ]
+        assert sorted(term.term for entry in new for term in entry.tags
+                      if term.scheme == tag("kind") and term.term[0].isupper()) == [
+            "AllegationFiled", "CommitmentPledged"]
         assert [entry.id for entry in after.entries if entry.id in old_ids] == old_ids
         wait_for(lambda: any(f"{BASE}/feeds/parties/HRV.atom" in ping.get("hub.url", [])
                              for ping in Hub.pings))
         assert all(ping["hub.mode"] == ["publish"] for ping in Hub.pings)
     finally:
         hub.shutdown()
+
+
+def links(root: etree._Element) -> dict[str, str]:
+    return {link.get("rel"): link.get("href") for link in root.findall(f"{ATOM}link")}
+
+
+def test_without_a_public_url_links_use_the_host_and_port_the_server_listens_on(demo_url):
+    with serving(demo_url) as served:
+        url = f"{served.base}/feeds/changes.atom"
+        root = etree.fromstring(httpx.get(url, timeout=30).content)
+        query_url = f"{served.base}/feeds/changes.rss?party=HRV&kind=reports"
+        channel = etree.fromstring(httpx.get(query_url, timeout=30).content).find("channel")
+    assert links(root)["self"] == url
+    assert links(root)["alternate"] == f"{served.base}/changes"
+    assert links(root)["prev-archive"].startswith(f"{served.base}/feeds/changes/archive/")
+    entry_links = root.xpath("a:entry/a:link/@href", namespaces={"a": ATOM[1:-1]})
+    assert entry_links and all(href.startswith(f"{served.base}/") for href in entry_links)
+    (rss_self,) = channel.findall(f"{ATOM}link[@rel='self']")
+    assert rss_self.get("href") == query_url
+    assert channel.findtext("link") == f"{served.base}/changes?party=HRV&kind=reports"
+
+
+def test_a_configured_public_url_wins_and_unset_each_host_gets_its_own_links(demo_url):
+    with client_for(demo_url, project_in_process=False, public_url="https://ledger.example.org/") as client:
+        root = etree.fromstring(client.get("/feeds/parties/HRV.atom").content)
+    assert links(root)["self"] == "https://ledger.example.org/feeds/parties/HRV.atom"
+    with client_for(demo_url, project_in_process=False, public_url=None) as client:
+        for base in ("http://reader.test:8123", "https://other.test"):
+            root = etree.fromstring(client.get(f"{base}/feeds/parties/HRV.atom").content)
+            assert (links(root)["self"], links(root)["alternate"]) == (
+                f"{base}/feeds/parties/HRV.atom", f"{base}/parties/HRV")
+
+
+def test_make_run_honours_ledger_port_and_host_and_a_port_given_to_make():
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MAKE")}
+
+    def serve_line(*args: str, **variables: str) -> str:
+        out = subprocess.run(["make", "-n", "run", *args], env={**env, **variables}, check=True,
+                             capture_output=True, text=True).stdout
+        return next(line for line in out.splitlines() if " serve " in line)
+
+    assert serve_line().endswith("serve --host 127.0.0.1 --port 8000")
+    assert serve_line(LEDGER_PORT="9123", LEDGER_HOST="0.0.0.0").endswith(
+        "serve --host 0.0.0.0 --port 9123")
+    assert serve_line("PORT=9000", LEDGER_PORT="9123").endswith("--port 9000")
+
+
+HTML_PAGES = {
+    "changes": "/changes", "parties/SSD": "/parties/SSD", "instruments/CCM": "/instruments/CCM",
+    "actions/VAP:14": "/changes?action=VAP%3A14", "kinds/allegations": "/changes?kind=allegations",
+    "commitments/ccm-ratify-2011-PER": "/commitments/ccm-ratify-2011-PER",
+    "allegations/apmbc-cc-2019-SSD": "/allegations/apmbc-cc-2019-SSD",
+}
+
+
+@pytest.mark.parametrize("scope", HTML_PAGES)
+def test_each_feed_links_its_html_page_in_every_format(demo, scope):
+    page = BASE + HTML_PAGES[scope]
+    atom_links = etree.fromstring(demo.get(f"/feeds/{scope}.atom").content).findall(f"{ATOM}link")
+    assert [(link.get("href"), link.get("type")) for link in atom_links
+            if link.get("rel") == "alternate"] == [(page, "text/html")]
+    assert etree.fromstring(demo.get(f"/feeds/{scope}.rss").content).findtext("channel/link") == page
+    assert demo.get(f"/feeds/{scope}.json").json()["home_page_url"] == page
+
+
+def test_entries_link_the_html_page_of_their_entity(demo):
+    page = f"{BASE}/allegations/apmbc-cc-2019-SSD"
+    root = etree.fromstring(demo.get("/feeds/allegations/apmbc-cc-2019-SSD.atom").content)
+    entry_links = [link.attrib for link in root.iterfind(f"{ATOM}entry/{ATOM}link")]
+    assert entry_links and all(link == {"href": page, "rel": "alternate", "type": "text/html"}
+                               for link in entry_links)
+    channel = etree.fromstring(demo.get("/feeds/allegations/apmbc-cc-2019-SSD.rss").content)
+    assert set(channel.xpath("channel/item/link/text()")) == {page}
+    urls = {item["url"] for item in demo.get("/feeds/parties/HRV.json").json()["items"]}
+    assert f"{BASE}/parties/HRV" in urls and f"{BASE}/obligations/ccm-art3-HRV" in urls
+    assert all(url.startswith(BASE + "/") and "/v1/" not in url for url in urls)
+
+
+QUERIES = ["party=HRV&kind=reports", "instrument=CCM", "q=stockpile&effective_from=2011-01-01",
+           "action=VAP:14", "kind=allegations&recorded_from=2000-01-01"]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_a_query_feed_holds_exactly_the_newest_rows_of_the_same_change_log_query(demo, query):
+    rows = demo.get(f"/v1/changes?{query}&limit=1000").json()["changes"]
+    newest = [f"tag:commitment-ledger,2026:event/{row['event_id']}" for row in reversed(rows[-50:])]
+    assert newest
+    for fmt in ("atom", "rss"):
+        parsed = feedparser.parse(demo.get(f"/feeds/changes.{fmt}?{query}").content)
+        assert parsed.bozo == 0, parsed.get("bozo_exception")
+        assert [entry.id for entry in parsed.entries] == newest
+    items = demo.get(f"/feeds/changes.json?{query}").json()["items"]
+    assert [item["id"] for item in items] == newest
+
+
+def test_a_query_feed_links_itself_its_page_and_keeps_one_id_whatever_the_order(demo):
+    root = etree.fromstring(demo.get("/feeds/changes.atom?kind=reports&party=HRV").content)
+    assert links(root)["self"] == f"{BASE}/feeds/changes.atom?kind=reports&party=HRV"
+    assert links(root)["alternate"] == f"{BASE}/changes?party=HRV&kind=reports"
+    assert root.findtext(f"{ATOM}id") == tag("feeds/changes?party=HRV&kind=reports")
+    again = etree.fromstring(demo.get("/feeds/changes.atom?party=HRV&kind=reports").content)
+    assert again.findtext(f"{ATOM}id") == root.findtext(f"{ATOM}id")
+    assert links(again)["self"] == f"{BASE}/feeds/changes.atom?party=HRV&kind=reports"
+    words = etree.fromstring(demo.get("/feeds/changes.atom?q=mine%20action").content)
+    assert links(words)["alternate"] == f"{BASE}/changes?q=mine%20action"
+
+
+def test_a_query_feed_answers_a_conditional_get_and_pages_with_its_query(demo):
+    first = demo.get("/feeds/changes.atom?instrument=CCM")
+    assert first.headers["etag"] != demo.get("/feeds/changes.atom").headers["etag"]
+    again = demo.get("/feeds/changes.atom?instrument=CCM", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    assert links(etree.fromstring(first.content))["prev-archive"].endswith(".atom?instrument=CCM")
+    page = demo.get("/feeds/changes/archive/1.atom?instrument=CCM")
+    assert page.headers["cache-control"] == "public, max-age=31536000, immutable"
+    root = etree.fromstring(page.content)
+    assert (links(root)["self"], links(root)["current"], links(root)["next-archive"]) == (
+        f"{BASE}/feeds/changes/archive/1.atom?instrument=CCM",
+        f"{BASE}/feeds/changes.atom?instrument=CCM",
+        f"{BASE}/feeds/changes/archive/2.atom?instrument=CCM")
+    oldest = demo.get("/v1/changes?instrument=CCM&limit=50").json()["changes"]
+    assert [entry.id for entry in feedparser.parse(page.content).entries] == [
+        f"tag:commitment-ledger,2026:event/{row['event_id']}" for row in reversed(oldest)]
+
+
+@pytest.mark.parametrize("query", ["party=hrv", "effective_from=2011", "recorded_to=yesterday",
+                                   "kind=no%20such"])
+def test_a_query_feed_refuses_bad_filters_as_the_change_log_does(demo, query):
+    feed, log = demo.get(f"/feeds/changes.rss?{query}"), demo.get(f"/v1/changes?{query}")
+    assert feed.status_code == log.status_code == 422
+    assert feed.headers["content-type"] == "application/problem+json"
+    assert feed.json()["errors"] == log.json()["errors"]

@@ -223,6 +223,18 @@ def test_entry_links_keep_rel_alternate_and_type_html():
     assert rss().xpath("channel/item/link/text()")[0] == f"{BASE}/commitments/c305"
 
 
+@FORMATS
+def test_entries_link_their_entity_page_and_checkpoints_the_audit_page(fmt):
+    checkpoint = change(2, type="CheckpointIssued", entity="checkpoints/log", kind="checkpoints")
+    if fmt == "atom":
+        hrefs = atom([checkpoint, ROWS[0]]).xpath("a:entry/a:link/@href", namespaces=NS)
+    elif fmt == "rss":
+        hrefs = rss([checkpoint, ROWS[0]]).xpath("channel/item/link/text()")
+    else:
+        hrefs = [item["url"] for item in json_feed([checkpoint, ROWS[0]])["items"]]
+    assert hrefs == [f"{BASE}/parties/SOM", f"{BASE}/audit"]
+
+
 def test_feed_updated_and_last_build_date_come_from_the_input_not_the_clock():
     builders = (build_atom, build_rss, build_json_feed)
     first = [build(spec(), ROWS) for build in builders]
@@ -360,9 +372,9 @@ def test_entry_authors_are_who_recorded_the_change():
 def test_content_shows_the_diff_both_clocks_the_recorder_and_the_sources():
     html = etree.fromstring(f"<div>{entry_html(ROWS[2])}</div>")
     assert html.xpath("table/tbody/tr/*/text()") == ["due", "2013-08-01", "2015-08-01"]
-    facts = dict(zip(html.xpath("dl/dt/text()"), [dd.xpath("string()") for dd in html.xpath("dl/dd")], strict=True))
-    assert facts == {"Recorded at": "2026-11-23T12:03:19.812227+00:00", "Effective on": "2011-08-20",
-                     "Recorded by": "demo", "Log position": "303"}
+    assert html.xpath("string(p[2])") == (
+        "Took effect on 2011-08-20; recorded 2026-11-23 12:03 UTC by demo (log position 303).")
+    assert html.xpath("p[2]/time/@datetime") == ["2011-08-20", "2026-11-23T12:03:19.812227+00:00"]
     assert html.findtext("p") == "Extension granted at 4MSP"
     (link,) = html.xpath("ul/li/a")
     assert (link.get("href"), link.text) == ("https://example.org/ccm/2msp.pdf", "Final report of the 2MSP")
@@ -372,7 +384,29 @@ def test_content_shows_the_diff_both_clocks_the_recorder_and_the_sources():
 def test_content_shows_an_effective_period_and_an_empty_before_value():
     html = etree.fromstring(f"<div>{entry_html(ROWS[0])}</div>")
     assert html.xpath("table/tbody/tr/td/text()") == ["—", "Somalia"]
-    assert "2010-11-01 to 2011-08-20" in html.xpath("dl/dd/text()")
+    assert html.xpath("string(p)") == (
+        "Took effect 2010-11-01 to 2011-08-20 (the exact day is not known); "
+        "recorded 2026-11-23 12:01 UTC by demo (log position 301).")
+
+
+def test_content_without_an_effective_date_says_it_took_effect_when_recorded():
+    html = etree.fromstring(f"<div>{entry_html(change(1, effective_on=None, recorded_by=''))}</div>")
+    assert html.xpath("string(p)") == (
+        "Took effect when it was recorded; recorded 2026-11-23 12:01 UTC (log position 1).")
+
+
+def test_content_shows_changed_fields_in_words_and_list_items_never_as_json():
+    step = {"type": "ReviewOpened", "on": "2014-01-01", "event_id": "e1", "summary": "The Committee met"}
+    row = change(1, diff={"state": ["filed", "under_review"], "steps": [[], [step]],
+                          "corrections": [None, []], "provisions": [["VAP:14", "VAP:21"], ["VAP:14"]]})
+    html = etree.fromstring(f"<div>{entry_html(row)}</div>")
+    cells = [[cell.xpath("string()") for cell in tr.xpath("*")] for tr in html.xpath("table/tbody/tr")]
+    assert cells == [["state", "filed", "under review"],
+                     ["steps", "—", "Review opened on 2014-01-01: The Committee met"],
+                     ["provisions", "VAP:21", "—"]]
+    assert html.xpath("table//ins/text()") == ["Review opened on 2014-01-01: The Committee met"]
+    assert html.xpath("table//del/text()") == ["VAP:21"]
+    assert "[" not in html.xpath("string(table)") and "{" not in html.xpath("string(table)")
 
 
 def test_content_escapes_markup_in_the_data_and_links_only_web_urls():
