@@ -76,6 +76,8 @@ def create_app(settings: Settings) -> FastAPI:
         description=DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # api.openapi serves /docs from packaged files
+        redoc_url=None,
     )
     app.state.settings = settings
     problems.install(app)

@@ -1,12 +1,16 @@
 """The OpenAPI description, made accurate where FastAPI's defaults are not: every error is
-`application/problem+json` and every operation lists the errors it can give."""
+`application/problem+json` and every operation lists the errors it can give. /docs shows it with
+Swagger UI from packaged files, so it works with no internet and a strict CSP."""
 
 from __future__ import annotations
 
+from importlib.resources import files
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from api.problems import MEDIA_TYPE, Problem
 
@@ -22,13 +26,35 @@ WRITES = {
 }
 
 
+#: swagger-ui-dist 5 as fastapi-offline ships it, and our docs.js that starts it
+SWAGGER = StaticFiles(packages=[("fastapi_offline", "static"), ("api", "static/swagger")])
+#: the page links only files of this origin: Swagger UI runs under the pages' CSP, with no
+#: 'unsafe-inline' (it sets styles through the DOM, which CSP allows)
+DOCS_PAGE = files("api").joinpath("static/docs.html").read_text(encoding="utf-8")
+
+
 def install(app: FastAPI) -> None:
+    """The accurate description at /openapi.json, shown at /docs (the app is made with
+    docs_url=None and redoc_url=None: FastAPI's own pages load Swagger UI from a CDN)."""
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             app.openapi_schema = _describe(app)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    app.mount("/-/static/swagger", SWAGGER, name="swagger")
+    app.add_api_route("/docs", _docs, include_in_schema=False, response_class=HTMLResponse)
+    app.add_api_route("/redoc", _redoc, include_in_schema=False, response_class=RedirectResponse)
+
+
+def _docs() -> HTMLResponse:
+    return HTMLResponse(DOCS_PAGE)
+
+
+def _redoc() -> RedirectResponse:
+    """The one reference is /docs; /redoc, FastAPI's other page, leads there."""
+    return RedirectResponse("docs", status_code=301)
 
 
 def _describe(app: FastAPI) -> dict[str, Any]:
