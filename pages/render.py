@@ -30,12 +30,13 @@ class Frame:
     feed: str = "changes"  # the scope under /feeds/, e.g. parties/HRV
     feed_title: str = "every change"
     query: dict[str, str] = field(default_factory=dict)  # the page's own filters, if any
-    json_path: str | None = None
+    json_path: str | None = None  # the twin's URL, query included, when not path + .json
 
     @property
     def json_url(self) -> str:
-        path = self.json_path or ("/index.json" if self.path == "/" else self.path + ".json")
-        return path + self.query_string
+        if self.json_path:
+            return self.json_path
+        return ("/index.json" if self.path == "/" else self.path + ".json") + self.query_string
 
     @property
     def query_string(self) -> str:

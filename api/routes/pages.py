@@ -75,8 +75,9 @@ def change_log(
 ) -> Response:
     query = {k: v for k, v in request.query_params.items() if k != "before"}
     data = overviews.change_log(view, where, before)
+    twin = "/changes.json" + (f"?{request.url.query}" if request.url.query else "")
     frame = Frame("Change log", "/changes", overviews.names(view), "changes",
-                  "these changes" if query else "every change", query)
+                  "these changes" if query else "every change", query, twin)
     return _respond(request, "changes.html", frame, {**data, "filters": query})
 
 
