@@ -6,7 +6,7 @@ HOST ?= $(or $(LEDGER_HOST),127.0.0.1)
 PORT ?= $(or $(LEDGER_PORT),8000)
 export LEDGER_DATABASE_URL ?= sqlite:///./var/ledger.db
 
-.PHONY: run test bench install debian-packages schema clean
+.PHONY: run test bench install debian-packages schema clean screenshots
 
 $(BIN)/ledger: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,18 @@ run: install
 	@echo "Commitment Ledger: http://$(HOST):$(PORT)/  (store: $(LEDGER_DATABASE_URL))"
 	$(BIN)/ledger serve --host $(HOST) --port $(PORT)
 
+## The Nu Html Checker that the browser tests run on every page: a pinned jar from npm, in the venv.
+VNU_JAR := $(VENV)/npm/node_modules/vnu-jar/build/dist/vnu.jar
+$(VNU_JAR): | debian-packages
+	npm install --prefix $(VENV)/npm --no-save --no-audit --no-fund --silent vnu-jar@26.9.27
+
 ## The whole suite, against SQLite and a throwaway PostgreSQL server that the tests start.
-test: install debian-packages
+test: install debian-packages $(VNU_JAR)
 	$(BIN)/pytest
+
+## Refresh the README's screenshots in docs/screenshots/ from a fresh demo store served locally.
+screenshots: install debian-packages
+	$(BIN)/python -m tests.browser.screenshots docs/screenshots
 
 ## Benchmarks: ratios measured side by side in one run (BENCH_EVENTS events, default 1,000,000).
 BENCH_EVENTS ?= 1000000
@@ -34,12 +43,16 @@ bench: install debian-packages
 	$(BIN)/python -m benchmarks --events $(BENCH_EVENTS)
 
 ## Debian's PostgreSQL server and nginx, installed if missing (the tests start throwaway ones on
-## loopback: initdb into a temporary folder, nginx with the documented cache configuration).
+## loopback: initdb into a temporary folder, nginx with the documented cache configuration), and
+## what the browser tests drive: chromium, Java for the Nu Html Checker, npm to fetch its jar.
 debian-packages:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || missing="$$missing nginx"; \
 	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
