@@ -1,4 +1,4 @@
-"""Fixtures: a served demo store and one Debian chromium per session, and pages whose
+"""Fixtures: a served demo store and one Debian chromium for the package, and pages whose
 requests beyond the server are blocked and whose console errors are recorded."""
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ def require(found: object, message: str) -> None:
         pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """Closed with the package: while Playwright's sync API runs, asyncio.run() fails in the
+    rest of the suite."""
     require(chromium_path(), "no chromium on PATH: `make test` installs Debian's chromium")
     with sync_playwright() as playwright:
         browser = launch(playwright)
@@ -50,10 +52,10 @@ def screenshots() -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory) -> Iterator[Served]:
     """One served demo store for all browser tests: none of them writes, and each load costs
-    seconds of the two-minute budget."""
+    seconds of their two-minute budget."""
     folder = tmp_path_factory.mktemp("browser")
     with demo_served(f"sqlite:///{folder}/ledger.db", folder) as served:
         yield served
