@@ -157,8 +157,11 @@ def test_page_has_no_serious_or_critical_accessibility_violation(visit, target):
 
 
 @by_path
-def test_page_has_a_json_twin(server, target):
-    twin = httpx.get(server.base + target.json_path)
+def test_page_has_a_json_twin_that_it_links(visit, server, target):
+    linked = [link["href"] for link in visit(target).alternates
+              if link["type"] == "application/json"]
+    assert linked == [server.base + target.json_path]
+    twin = httpx.get(linked[0])
     assert twin.status_code == 200, f"{target.json_path} answered {twin.status_code}"
     assert twin.headers["content-type"].startswith("application/json")
     assert twin.json()
