@@ -28,13 +28,16 @@ from projections.fold import (
     diff,
     fold,
 )
+from projections.names import Names
 from projections.summaries import summarise
 
 #: the name the read model's position is tracked under
 NAME = "state"
 #: bump when the tables or their rows change: an older read model is dropped and rebuilt
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APP = "Ledger"
+#: the kinds of entity whose names summaries use
+NAMED = ("parties", "instruments")
 
 ENTITY_COLUMNS = (
     "path", "kind", "party", "instrument", "status", "due_on", "version", "position",
@@ -88,6 +91,9 @@ class StateView:
     database_url = ""
     #: the ledger whose log it projects (set by the projector)
     ledger: Ledger | None = None
+    #: names for summaries, as of the read-model position `_names_at` (see `names`)
+    _names: Names | None = None
+    _names_at = -1
 
     def create_model_tables(self, indexes: bool = True) -> None:
         """Create the tables; a rebuild adds the secondary indexes after the bulk load."""
@@ -174,6 +180,8 @@ class StateView:
         changes = [Change.from_logged(logged, state) for logged, state in events
                    if state["entity"].partition("/")[0] not in NOT_PROJECTED]
         states = self._current_states(cursor, {c.entity for c in changes})
+        names = self.names(cursor)
+        self._names_at = -1  # until the batch is projected whole
         touched: dict[str, int] = {}
         rows: list[tuple[Any, ...]] = []
         refs: list[tuple[str, int]] = []
@@ -185,10 +193,27 @@ class StateView:
                 after = apply(before, change)
             states[change.entity] = after
             touched[change.entity] = change.position
-            row, row_refs = change_row(change, before, after)
+            if change.kind in NAMED and after is not None:
+                names.learn(after)
+            row, row_refs = change_row(change, before, after, names)
             rows.append(row)
             refs.extend((ref, change.position) for ref in row_refs)
+        if events:
+            self._names_at = events[-1][0].id
         return Projected(rows, refs, [entity_row(states[p], pos) for p, pos in touched.items()])
+
+    def names(self, cursor: Any) -> Names:
+        """Names of parties and instruments as of the read model's position in this
+        transaction: kept from batch to batch, and loaded again from the entities when that
+        position is not the one they were kept at (first use, a rebuild, a batch rolled back)."""
+        position = self._max_tracking_id(NAME, cursor) or 0
+        if self._names is None or self._names_at != position:
+            self._names = Names()
+            cursor.execute("SELECT state FROM entities WHERE kind IN ('parties', 'instruments')")
+            for row in cursor.fetchall():
+                self._names.learn(orjson.loads(row["state"]))
+            self._names_at = position
+        return self._names
 
     def write(self, cursor: Any, projected: Projected, bulk: bool = False) -> None:
         """Insert a batch's change rows and references, and upsert its entities."""
@@ -259,7 +284,7 @@ def entity_row(state: State, position: int) -> tuple[Any, ...]:
 
 
 def change_row(
-    change: Change, before: State | None, after: State | None
+    change: Change, before: State | None, after: State | None, names: Names
 ) -> tuple[tuple[Any, ...], list[str]]:
     """The change-log row of one event, and the references it is filtered by."""
     state = after or before or {}
@@ -269,7 +294,7 @@ def change_row(
         change.version, parties[0] if parties else None, instruments[0] if instruments else None,
         " ".join(provisions), change.recorded_at, change.effective_on, change.effective_from,
         change.effective_to, change.recorded_by, orjson.dumps(change.sources).decode(),
-        change.note, summarise(change, state), orjson.dumps(change.fields).decode(),
+        change.note, summarise(change, state, names), orjson.dumps(change.fields).decode(),
         orjson.dumps(diff(before, after)).decode(),
     )
     refs = [f"party:{p}" for p in parties] + [f"instrument:{i}" for i in instruments]

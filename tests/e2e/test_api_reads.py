@@ -52,7 +52,9 @@ def test_filter_by_party_gives_south_sudans_registration_and_every_step_of_its_c
 def test_filter_by_kind_gives_the_one_resolution(demo):
     (row,) = rows(demo, kind="AllegationResolved")
     assert row["entity"] == SSD
-    assert row["summary"] == "Allegation apmbc-cc-2019-SSD against SSD resolved: not_credible"
+    assert row["summary"] == (
+        "Allegation against South Sudan (SSD) under Article 1.1 of the APMBC resolved as not "
+        "credible: In view of the information received from South Sudan…")
     assert row["sources"][0]["document"] == "seed 004"
     assert row["diff"]["state"] == ["investigation", "resolved"]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from projections.digest import state_digest
 from projections.queries import (
     ChangeFilter,
     Clock,
@@ -120,7 +121,9 @@ def test_tick_twice_at_the_same_time_lapses_once_and_the_lapses_are_in_the_chang
         ("commitments/late", "ledger:tick", "2012-01-02"),
         ("reports/CCM-HRV-annual-2011", "ledger:tick", "2012-05-01"),
     ]
-    assert lapses[0]["summary"] == "HRV: commitment late due 2012-01-01 lapsed unmet"
+    assert lapses[0]["summary"] == (
+        "Croatia (HRV) missed the 1 January 2012 due date of its commitment under Action 14 "
+        "(Destroy stockpiles as soon as possible) of the Vientiane Action Plan (VAP)")
     assert entity(projector.view, "commitments/late")["status"] == "lapsed"
     # a later tick lapses the obligation once its deadline has passed too
     later = run_tick(projector, "2021-01-01")
@@ -181,3 +184,41 @@ def test_the_progress_matrix_shows_pledged_reported_and_completed_actions(ledger
     summary = instrument_summary(projector.view, "CCM", "2013-01-01")
     assert summary["instrument"] == "CCM"
     assert orjson.dumps(summary)  # plain data
+
+
+def test_summaries_name_parties_as_registered_at_the_time_live_after_a_rollback_and_rebuilt(
+    ledger, projector
+):
+    """Laos is registered under a short name, later corrected: each change reads with the name
+    known when it was projected, a batch rolled back leaves none of its names behind, and a
+    rebuild gives the same rows."""
+    setup_ccm(ledger)
+    registered = run(ledger, "register_party", code="LAO", name="Laos", kind="state")
+    run(ledger, "pledge_commitment", id="lao-14", party="LAO", provisions=["VAP:14"],
+        text="Survey contaminated villages", due_on="2012-06-20")
+    projector.catch_up()
+    run(ledger, "report_progress", commitment="lao-14", status="stalled", summary="No funds")
+    run(ledger, "correct_entry", entity="parties/LAO", event=registered.events[0],
+        fields={"name": "Lao People's Democratic Republic"}, reason="Official name")
+    view = projector.view
+    batch = [(r, orjson.loads(r.state)) for r in projector.ledger.read(view.position(), 100)]
+    with pytest.raises(RuntimeError), view.transaction() as cursor:
+        view.process_in(cursor, batch)  # learns the corrected name...
+        raise RuntimeError("...and is rolled back")
+    run(ledger, "report_progress", commitment="lao-14", status="in_progress", summary="Funded")
+    projector.catch_up()
+
+    assert [row["summary"] for row in changes(view, ChangeFilter(party="LAO"))] == [
+        "Laos (LAO) registered as a state",
+        "Laos (LAO) pledged under Action 14 (Destroy stockpiles as soon as possible) of the "
+        "Vientiane Action Plan (VAP), due 20 June 2012: Survey contaminated villages",
+        "Laos (LAO) reported its commitment under Action 14 (Destroy stockpiles as soon as "
+        "possible) of the Vientiane Action Plan (VAP) stalled: No funds",
+        "Correction to Lao People's Democratic Republic (LAO): name now Lao People's Democratic "
+        "Republic",
+        "Lao People's Democratic Republic (LAO) reported progress on its commitment under "
+        "Action 14 of the Vientiane Action Plan (VAP): Funded",
+    ]
+    live = state_digest(view)
+    projector.rebuild()
+    assert state_digest(view) == live
