@@ -2,7 +2,9 @@
 a rebuild can be compared, and a checkpoint can carry it for an auditor to recompute.
 
 Log positions are left out of the hashed rows (rows are still taken in log order): a store
-restored from an export numbers its log afresh, and must give the same digest."""
+restored from an export numbers its log afresh, and must give the same digest. So is each
+change's one-line summary: it is wording made from the row's own fields and names, and a better
+sentence must not make a signed digest unverifiable."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import orjson
 from projections.store import CHANGE_COLUMNS, ENTITY_COLUMNS, NAME, StateView
 
 HASHED_ENTITY_COLUMNS = [c for c in ENTITY_COLUMNS if c != "position"]
-HASHED_CHANGE_COLUMNS = [c for c in CHANGE_COLUMNS if c != "position"]
+HASHED_CHANGE_COLUMNS = [c for c in CHANGE_COLUMNS if c not in ("position", "summary")]
 
 
 @dataclass(frozen=True)
