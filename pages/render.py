@@ -66,7 +66,8 @@ def _environment() -> Environment:
     env = Environment(loader=PackageLoader("pages", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(moment=moment, effective=effective, words=words, urlpart=urlpart)
+    env.filters.update(moment=moment, machine_time=machine_time, effective=effective, words=words,
+                       urlpart=urlpart)
     env.globals.update(readable_diff=readable_diff, url_with=url_with, kinds=CHANGE_KINDS,
                        page_url=page_url, party_timeline=party_timeline, plan_heatmap=plan_heatmap,
                        treaty_map=treaty_map)
@@ -95,6 +96,14 @@ def moment(value: str | None) -> str:
     if when.tzinfo is None:
         return when.isoformat(sep=" ", timespec="minutes")
     return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def machine_time(value: str) -> str:
+    """An RFC 3339 time with at most milliseconds, as HTML's <time datetime> allows."""
+    try:
+        return datetime.fromisoformat(value).isoformat(timespec="milliseconds")
+    except ValueError:
+        return value
 
 
 def effective(value: str | None) -> str:

@@ -139,7 +139,7 @@ def facets(view: StateView, where: ChangeFilter) -> dict[str, list[tuple[str, in
     for column in ("kind", "party", "instrument"):
         rows = _rows(view, f"SELECT {column} AS value, COUNT(*) AS n FROM ({inner}) m "
                            f"WHERE {column} IS NOT NULL GROUP BY {column} ORDER BY n DESC, "
-                           f"{column} LIMIT 30", [*params, FACET_WINDOW])
+                           f"{column} LIMIT 8", [*params, FACET_WINDOW])
         found[column] = [(row["value"], int(row["n"])) for row in rows]
     return found
 
