@@ -60,15 +60,6 @@ def test_a_reader_subscribes_to_a_party_from_its_page_and_the_feed_leads_back_to
     assert found.errors == [] and found.blocked == []
 
 
-def test_the_api_reference_renders_with_no_network_beyond_the_server(page, found):
-    page.goto("/docs")
-    page.locator(".opblock").first.wait_for(timeout=15_000)
-
-    assert page.get_by_text("/v1/changes", exact=True).first.is_visible()
-    assert found.blocked == [], "/docs fetched from beyond the server"
-    assert found.errors == []
-
-
 def test_the_progress_matrix_is_drawn_and_readable_as_a_table_matching_the_api(page, found, server):
     page.goto("/instruments/VAP")
     drawn = page.locator("main svg").filter(has=page.locator("title", has_text="progress"))
