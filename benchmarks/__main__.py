@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import audit, feeds, rebuild
+from benchmarks import audit, feeds, pages, rebuild
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Run every benchmark on one log.")
@@ -13,4 +13,5 @@ if __name__ == "__main__":
     args = parser.parse_args()
     rebuild.main(["--events", args.events, "--database-url", args.database_url])
     audit.main(["--database-url", args.database_url])
+    pages.main(["--events", args.events, "--database-url", args.database_url])
     feeds.main([])

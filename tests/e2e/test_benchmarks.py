@@ -1,5 +1,6 @@
 """`make bench` keeps working: the rebuild benchmark runs its three sides on a small log of
-each store kind, prints every figure and ratio, and leaves no scratch store behind."""
+each store kind, prints every figure and ratio, and leaves no scratch store behind; the pages
+benchmark prints both sides of every page."""
 
 from __future__ import annotations
 
@@ -32,3 +33,19 @@ def test_the_rebuild_benchmark_prints_every_side_and_cleans_up(database_url):
         with psycopg.connect(database_url) as conn:
             names = [row[0] for row in conn.execute("SELECT datname FROM pg_database")]
         assert database_url.rpartition("/")[2] + "_floor" not in names
+
+
+def test_the_pages_benchmark_times_every_page_and_its_json_twin(database_url):
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.pages", "--events", "3000", "--requests", "3",
+         "--warm-up", "1", "--database-url", database_url],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    pages = re.findall(r"^  (\S.*?) +(?:\d+\.\d ms +){3}\d+\.\d ms$", done.stdout, re.MULTILINE)
+    assert "/changes" in pages, done.stdout
+    for page in ("party page, busiest", "party page, typical", "commitment page, at random",
+                 "obligation page, at random", "allegation page, at random", "/changes?party=",
+                 "/changes?kind=", "/changes?q=", "/changes?before="):
+        assert any(line.startswith(page) for line in pages), (page, done.stdout)
+    assert re.search(r"^  p95 above 50 ms: ", done.stdout, re.MULTILINE), done.stdout
