@@ -101,23 +101,22 @@ def run_import(ledger: Ledger, path: Path, recorded_by: str) -> ImportReport:
 def print_report(report: ImportReport, label: str) -> None:
     for error in report.errors:
         typer.echo(f"{label}: {error}", err=True)
-    typer.echo(
-        f"{label}: {report.recorded} recorded, {report.skipped} already recorded, "
-        f"{len(report.errors)} refused",
-        err=True,
-    )
+    typer.echo(f"{label}: {report.summary()}", err=True)
 
 
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on [LEDGER_HOST]")] = None,
-    port: Annotated[int | None, typer.Option(help="port to listen on [LEDGER_PORT]")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="port to listen on [LEDGER_PORT]")
+    ] = None,
 ) -> None:
     """Serve the HTTP API."""
     import uvicorn
 
     from api.main import create_app
     from api.middleware import JSONFormatter
+    from api.server import uvicorn_options
 
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
@@ -126,7 +125,7 @@ def serve(
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     typer.echo(f"Commitment Ledger on http://{host}:{port} (store: {_safe(settings.database_url)})")
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False,
-                log_level="info")
+                log_level="info", **uvicorn_options(settings))
 
 
 def _safe(url: str) -> str:

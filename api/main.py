@@ -9,7 +9,14 @@ from fastapi import FastAPI
 
 from api import openapi, problems
 from api.feed_documents import FeedDocuments
-from api.middleware import BodyLimit, RequestLog, RequireToken, SecurityHeaders
+from api.middleware import (
+    BodyLimit,
+    BodyTimeout,
+    RequestLog,
+    RequireToken,
+    SecurityHeaders,
+    WriteRateLimit,
+)
 from api.routes import (
     audit,
     changes,
@@ -84,7 +91,11 @@ def create_app(settings: Settings) -> FastAPI:
     openapi.install(app)
     for module in (operations, audit, changes, log, summaries, entities, feeds, writes, pages):
         app.include_router(module.router)
+    if settings.write_rate:  # inside RequireToken: counts only writes with a valid token
+        app.add_middleware(WriteRateLimit, per_minute=settings.write_rate,
+                           burst=settings.write_burst)
     app.add_middleware(RequireToken, tokens=_LazyTokens(settings))
+    app.add_middleware(BodyTimeout, seconds=settings.body_timeout)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestLog)

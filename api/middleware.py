@@ -1,15 +1,18 @@
-"""ASGI middleware, outermost first: request ids and JSON access logs, the body size limit, and
-authentication of writes before anything reads the request body."""
+"""ASGI middleware, outermost first: request ids and JSON access logs, the body size limit and
+time limit, authentication of writes before anything reads the request body, and the rate limit
+of each token's writes."""
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 import uuid
 from typing import Any
 
 import anyio
 import orjson
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import STORE_ERRORS
@@ -124,6 +127,35 @@ class _TooLarge(Exception):
     pass
 
 
+class BodyTimeout:
+    """Answer 408 when a request body is not all there `seconds` after its headers: a client that
+    trickles its body (slowloris) cannot hold a request open. Raised as an HTTPException from
+    `receive`, so it is a 408 wherever the body is read (FastAPI turns other errors into 400)."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app, self.seconds = app, seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        deadline = anyio.current_time() + self.seconds
+        complete = False
+
+        async def timed() -> Message:
+            nonlocal complete
+            if complete:  # later receives wait for a disconnect, however long a response takes
+                return await receive()
+            with anyio.move_on_after(deadline - anyio.current_time()):
+                message = await receive()
+                complete = message["type"] != "http.request" or not message.get("more_body")
+                return message
+            raise HTTPException(408, f"the request body did not arrive within {self.seconds:g} "
+                                "seconds", headers={"Connection": "close"})
+
+        await self.app(scope, timed, send)
+
+
 class RequireToken:
     """Writes under /v1/ need a valid bearer token, checked before the body is read: an
     anonymous caller learns nothing about the request schema. Scopes are checked per route."""
@@ -155,6 +187,35 @@ class RequireToken:
             return
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)
+
+
+class WriteRateLimit:
+    """Each token may write `per_minute` times a minute on average and `burst` times at once
+    (a token bucket per token name, kept in this process); beyond that, 429 with Retry-After.
+    Placed inside `RequireToken`: only valid tokens get a bucket, and reads are never counted."""
+
+    def __init__(self, app: ASGIApp, per_minute: float, burst: int) -> None:
+        self.app, self.per_second, self.burst = app, per_minute / 60, burst
+        self.buckets: dict[str, tuple[float, float]] = {}  # token name: (writes left, when)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        principal = scope.get("state", {}).get("principal") if scope["type"] == "http" else None
+        wait = self._take(principal.name, time.monotonic()) if principal else 0
+        if wait:
+            await _send_problem(
+                send, 429, "Too Many Requests",
+                f"this token may write {self.per_second * 60:g} times a minute (and {self.burst} "
+                f"at once); try again in {wait} s", scope["path"],
+                [(b"retry-after", str(wait).encode())])
+            return
+        await self.app(scope, receive, send)
+
+    def _take(self, name: str, now: float) -> int:
+        """0 when the token may write now (and count the write), else whole seconds to wait."""
+        left, then = self.buckets.get(name, (self.burst, now))
+        left = min(self.burst, left + (now - then) * self.per_second)
+        self.buckets[name] = (left - 1 if left >= 1 else left, now)
+        return 0 if left >= 1 else math.ceil((1 - left) / self.per_second)
 
 
 #: pages load only the ledger's own stylesheet, scripts and images; forms post only to it

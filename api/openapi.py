@@ -22,7 +22,9 @@ WRITES = {
     "401": "no valid bearer token",
     "403": "the token lacks the scope",
     "409": "the command conflicts with the entity's current state",
+    "408": "the body did not arrive within LEDGER_BODY_TIMEOUT seconds",
     "413": "the body is too large",
+    "429": "this token wrote too often: try again after `Retry-After` seconds",
 }
 
 
@@ -76,9 +78,14 @@ def _describe(app: FastAPI) -> dict[str, Any]:
                 errors.setdefault("412", "If-Match names a version that is no longer current")
             responses = operation.setdefault("responses", {})
             for status, description in errors.items():
-                documented = responses.setdefault(status, {"description": description})
-                documented["content"] = problem_content
+                responses.setdefault(status, {"description": description})
             for status, response in responses.items():
                 if status[0] in "45":
-                    response["content"] = problem_content
+                    response["content"] = _problem_content(response, problem_content)
     return spec
+
+
+def _problem_content(response: dict[str, Any], plain: dict[str, Any]) -> dict[str, Any]:
+    """A route's own problem model (a Problem with more members) stays; any other is a Problem."""
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    return {MEDIA_TYPE: {"schema": schema}} if schema.get("$ref", "").endswith("Problem") else plain

@@ -111,7 +111,8 @@ def validation_error(request: Request, error: RequestValidationError) -> Respons
 
 def http_error(request: Request, error: HTTPException) -> Response:
     titles = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-              405: "Method Not Allowed", 413: "Content Too Large", 406: "Not Acceptable"}
+              405: "Method Not Allowed", 413: "Content Too Large", 406: "Not Acceptable",
+              408: "Request Timeout"}
     title = titles.get(error.status_code, "HTTP error")
     headers = dict(getattr(error, "headers", None) or {})
     if 300 <= error.status_code < 400:

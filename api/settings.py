@@ -60,6 +60,31 @@ class Settings(BaseSettings):
         description="seconds between scheduled deadline ticks in `ledger serve` (0: none)",
     )
 
+    write_rate: float = Field(
+        default=300, ge=0,
+        description="writes a token may make per minute, on average (429 above; 0: no limit); "
+        "counted in each server process",
+    )
+    write_burst: int = Field(
+        default=100, ge=1,
+        description="writes a token may make at once before `write_rate` applies",
+    )
+    header_timeout: float = Field(
+        default=10, gt=0, le=300,
+        description="seconds a client has to send a request's line and headers, or the rest "
+        "of a body answered unread (then the connection is closed, with 408 if unanswered)",
+    )
+    body_timeout: float = Field(
+        default=60, gt=0, le=3600,
+        description="seconds a client has to send a whole request body once its headers "
+        "arrived (408)",
+    )
+    keep_alive_timeout: int = Field(
+        default=5, ge=1, le=300,
+        description="seconds an idle keep-alive connection stays open; keep it above the "
+        "proxy's upstream keepalive_timeout (4 s in deploy/nginx/ledger.conf)",
+    )
+
     @model_validator(mode="after")
     def _public_url_where_links_outlive_the_request(self) -> Settings:
         """Hub pings name feed URLs outside any request; in production, Host is the client's."""

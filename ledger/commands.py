@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
@@ -94,6 +95,29 @@ class _Run:
 _run: ContextVar[_Run | None] = ContextVar("ledger_run", default=None)
 
 
+class Command(NamedTuple):
+    """One command of a batch, as `Ledger.execute` takes it."""
+
+    name: str
+    data: dict[str, Any]
+    provenance: Provenance
+    key: str | None = None
+
+
+@dataclass
+class _Batch:
+    """Commands checked in turn against what the earlier ones left; their events held back."""
+
+    #: every entity the batch has read or changed, as the batch left it
+    entities: dict[UUID, Entity] = field(default_factory=dict)
+    events: list[Any] = field(default_factory=list)
+    #: each outcome with its last event, whose log position it takes once saved
+    outcomes: list[tuple[Outcome, Any]] = field(default_factory=list)
+
+
+_batch: ContextVar[_Batch | None] = ContextVar("ledger_batch", default=None)
+
+
 def command_digest(command: str, data: dict[str, Any], prov: Provenance) -> str:
     """SHA-256 of what a command asks for, to tell a true retry from a reused key."""
     body = {
@@ -146,6 +170,50 @@ class Ledger(Application):
             raise errors.InvalidValue(f"unknown command {command!r}", field="command")
         return self._run(command, getattr(self, command), data, provenance_, key, expected)
 
+    def execute_all(
+        self, commands: Sequence[Command], *, save: Literal["all", "accepted", "none"] = "all"
+    ) -> list[Outcome | errors.LedgerError]:
+        """Run commands in turn, each checked against the state the earlier ones leave, and
+        save their events in one transaction: `all` or none if any is refused, the `accepted`
+        ones, or `none` (only check). A refusal is returned in its command's place.
+
+        The save checks the version of every entity the batch changes or creates: when another
+        writer got to one first, nothing is saved and the whole batch is checked again. If that
+        keeps happening, `accepted` carries the commands out one by one.
+        """
+        for _ in range(WRITE_ATTEMPTS):
+            batch = _Batch()
+            token = _batch.set(batch)
+            try:
+                results = [self._attempt(command) for command in commands]
+            finally:
+                _batch.reset(token)
+            refused = any(isinstance(result, errors.LedgerError) for result in results)
+            if save == "none" or (save == "all" and refused) or not batch.events:
+                return results
+            try:
+                recordings = self.save(*batch.events)
+            except IntegrityError:
+                continue  # a concurrent writer won; check every command again
+            except PersistenceError as error:
+                raise errors.StoreUnavailable(f"the event store failed: {error}") from None
+            positions = {id(r.domain_event): r.notification.id for r in recordings}
+            for outcome, last in batch.outcomes:
+                outcome.position = positions[id(last)]
+            return results
+        if save == "accepted":
+            return [self._attempt(command) for command in commands]
+        raise errors.VersionConflict("the batch kept meeting concurrent writes; try again")
+
+    def _attempt(self, command: Command) -> Outcome | errors.LedgerError:
+        try:
+            return self.execute(command.name, command.data, provenance_=command.provenance,
+                                key=command.key)
+        except errors.StoreUnavailable:
+            raise
+        except errors.LedgerError as error:
+            return error
+
     def record_lapse(self, path: str, today: str) -> Outcome:
         """Append `DeadlineLapsed` to an entity whose due date passed unmet before `today`.
 
@@ -154,7 +222,7 @@ class Ledger(Application):
         due date.
         """
         target = self._load_path(path)
-        if not isinstance(target, Deadlined):
+        if not isinstance(target, Deadlined) or target.due_on is None:
             raise errors.InvalidValue(f"{path} has no due date", field="entity")
         due_on = target.due_on
         lapsed = (date.fromisoformat(due_on) + timedelta(days=1)).isoformat()
@@ -227,7 +295,8 @@ class Ledger(Application):
         return Outcome(receipt.command, receipt.result, list(receipt.events), replayed=True)
 
     def _commit(self, *entities: Entity) -> str:
-        """Save the entities' new events, with the run's receipt, in one transaction."""
+        """Save the entities' new events, with the run's receipt, in one transaction (in a
+        batch: hold them until the batch is saved)."""
         run = _run.get()
         if run is None:
             raise RuntimeError("commands are recorded through Ledger.execute")
@@ -237,15 +306,27 @@ class Ledger(Application):
         if run.key is not None:
             receipt = Receipt.issue(run.key, run.command, run.digest, result, outcome.events)
             events.extend(receipt.collect_events())
-        recordings = self.save(*events)
-        outcome.position = recordings[-1].notification.id if recordings else 0
+            entities = (*entities, receipt)
+        if (batch := _batch.get()) is not None:
+            # aggregates check before they record, so a later refusal leaves these as they are
+            batch.entities.update((entity.id, entity) for entity in entities)
+            batch.events.extend(events)
+            if events:
+                batch.outcomes.append((outcome, events[-1]))
+        else:
+            recordings = self.save(*events)
+            outcome.position = recordings[-1].notification.id if recordings else 0
         run.outcome = outcome
         return result
 
     def _load(self, cls: type[E], ref: str) -> E:
         path = f"{cls.kind}/{ref}"
+        batch = _batch.get()
+        held = batch.entities.get(aggregate_id(path)) if batch is not None else None
         try:
-            entity = self.repository.get(aggregate_id(path))
+            entity = held if held is not None else self.repository.get(aggregate_id(path))
+            if batch is not None:
+                batch.entities[entity.id] = entity
         except AggregateNotFoundError:
             error = NOT_FOUND.get(cls.kind, errors.NotFound)
             raise error(f"{path} is not in the ledger") from None
@@ -261,7 +342,8 @@ class Ledger(Application):
 
     def _check_new(self, cls: type[Entity], ref: str) -> None:
         """Refuse to create an entity whose id is taken."""
-        if aggregate_id(f"{cls.kind}/{ref}") in self.repository:
+        id_, batch = aggregate_id(f"{cls.kind}/{ref}"), _batch.get()
+        if id_ in self.repository or (batch is not None and id_ in batch.entities):
             raise errors.AlreadyExists(f"{cls.kind}/{ref} already exists")
 
     def _check_party(self, code: str, field_name: str = "party") -> None:

@@ -41,7 +41,9 @@ def test_the_api_keeps_to_its_openapi_description(database_url):
     setup_ccm(ledger)  # something to find, so reads return bodies and writes can succeed
     ledger.close()
     token = TokenStore(database_url).create("fuzzer", ["admin"])
-    app = create_app(Settings(database_url=database_url, poll_interval=0.05, tick_interval=0))
+    # no write rate limit: the fuzzer writes as fast as it can (test_security.py tests the limit)
+    app = create_app(Settings(database_url=database_url, poll_interval=0.05, tick_interval=0,
+                              write_rate=0))
     headers = {"Authorization": f"Bearer {token}"}
     with TestClient(app):
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)

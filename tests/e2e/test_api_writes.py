@@ -134,8 +134,13 @@ def test_the_ndjson_import_route_follows_the_cli_rules(api):
         line("register_party", key="p1", code="XXX", name="Nowhere", kind="state"),
     ])
     first = api.client.post("/v1/import", content=body, headers=api.headers())
-    assert first.status_code == 422
-    assert first.json()["detail"] == "1 recorded, 0 already recorded, 1 refused"
-    assert first.json()["errors"][0]["field"] == "line 2 data.code"
-    again = api.client.post("/v1/import", content=body.split(b"\n")[0], headers=api.headers())
-    assert again.json() == {"recorded": 0, "skipped": 1}
+    assert first.status_code == 207  # one line recorded, one refused
+    assert [n["outcome"] for n in first.json()["lines"]] == ["recorded", "refused"]
+    assert first.json()["lines"][1]["errors"][0]["field"] == "data.code"
+    again = api.client.post("/v1/import", content=body, headers=api.headers())
+    assert again.status_code == 422
+    assert again.json()["detail"] == "0 recorded, 1 already recorded, 1 refused"
+    assert again.json()["errors"][0]["field"] == "line 2 data.code"
+    fixed = api.client.post("/v1/import", content=body.split(b"\n")[0], headers=api.headers())
+    assert fixed.status_code == 200
+    assert (fixed.json()["recorded"], fixed.json()["already_recorded"]) == (0, 1)
