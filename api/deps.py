@@ -18,6 +18,8 @@ from projections.store import StateView
 
 #: the largest log position (a signed 64-bit integer in both stores)
 POSITION_MAX = 2**63 - 1
+#: free text in a query: no control characters (NUL breaks both stores' text search)
+PLAIN_TEXT = r"^[^\x00-\x1f\x7f]*$"
 
 
 def get_ledger(request: Request) -> Ledger:
@@ -66,12 +68,12 @@ def parse_moment(text: str, field: str) -> str:
         else:
             moment = datetime.fromisoformat(text)
             moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc).isoformat()
     except ValueError:
-        raise RequestValidationError([{
-            "loc": ("query", field), "type": "value_error",
-            "msg": "expected an RFC 3339 time such as 2011-08-20T12:00:00Z, or a date",
-        }]) from None
-    return moment.astimezone(timezone.utc).isoformat()
+        reason = "expected an RFC 3339 time such as 2011-08-20T12:00:00Z, or a date"
+    except OverflowError:  # a time near year 1 or 9999 whose offset moves it out of range in UTC
+        reason = "the time falls outside the years 1 to 9999 in UTC"
+    raise RequestValidationError([{"loc": ("query", field), "type": "value_error", "msg": reason}])
 
 
 def clock(

@@ -103,6 +103,10 @@ def ledger_error(request: Request, error: errors.LedgerError) -> Response:
 def validation_error(request: Request, error: RequestValidationError) -> Response:
     fields = []
     for item in error.errors():
+        if item.get("type") == "json_invalid":  # loc is ("body", the offset where parsing failed)
+            error_at = f"{item['ctx']['error']} at character {item['loc'][-1]}"
+            fields.append(("body", f"not JSON: {error_at}"))
+            continue
         loc = [str(part) for part in item.get("loc", ()) if part not in ("body",)]
         fields.append((".".join(loc) or "body", item.get("msg", "invalid")))
     return problem(request, 422, "Invalid request", "the request does not have the expected "
@@ -113,6 +117,8 @@ def http_error(request: Request, error: HTTPException) -> Response:
     titles = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
               405: "Method Not Allowed", 413: "Content Too Large", 406: "Not Acceptable",
               408: "Request Timeout"}
+    if error.status_code == 400 and error.__cause__ is not None:
+        return unreadable_body(request, error.__cause__)
     title = titles.get(error.status_code, "HTTP error")
     headers = dict(getattr(error, "headers", None) or {})
     if 300 <= error.status_code < 400:
@@ -121,6 +127,15 @@ def http_error(request: Request, error: HTTPException) -> Response:
         headers["Cache-Control"] = "public, max-age=30"  # a cache in front absorbs repeats
     return problem(request, error.status_code, title, str(error.detail),
                    _slug(title.replace(" ", "")), headers=headers or None)
+
+
+def unreadable_body(request: Request, cause: BaseException) -> Response:
+    """FastAPI answers 400 when a body cannot even be parsed (not UTF-8, nested too deep for the
+    JSON parser): answer as for any malformed body, naming it."""
+    reason = {UnicodeDecodeError: "not UTF-8", RecursionError: "nested too deeply"}.get(
+        type(cause), "not readable JSON")
+    return problem(request, 422, "Invalid request", "the request does not have the expected "
+                   "shape", "invalid-request", [("body", reason)])
 
 
 def store_unavailable(request: Request, error: Exception) -> Response:

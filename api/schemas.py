@@ -4,13 +4,15 @@ the aggregates). One model per command's `data`, and the NDJSON line that carrie
 from __future__ import annotations
 
 import hashlib
+import math
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
 from uuid import uuid4
 
-import orjson
 import pycountry
+from iso4217 import Currency
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -27,9 +29,25 @@ from pydantic import (
 
 
 def _check_currency(code: str) -> str:
-    if pycountry.currencies.get(alpha_3=code) is None:
-        raise ValueError(f"{code} is not an ISO 4217 currency code")
+    try:
+        Currency(code)
+    except ValueError:
+        raise ValueError(f"{code} is not an ISO 4217 currency code") from None
     return code
+
+
+def _within_minor_units(amount: str, info: ValidationInfo) -> str:
+    """More than zero, with at most the currency's ISO 4217 minor units (JPY 0, USD 2, BHD 3).
+    The currency is declared before the amount, so it has been checked by now."""
+    if Decimal(amount) == 0:
+        raise ValueError("the amount must be more than zero")
+    code = info.data.get("currency")
+    places = len(amount.partition(".")[2])
+    # funds and metals (XDR, XAU) have no minor unit in ISO 4217: the pattern's 4 places hold
+    units = Currency(code).exponent if code else None
+    if units is not None and places > units:
+        raise ValueError(f"{code} amounts have at most {units} decimal places (ISO 4217)")
+    return amount
 
 
 def _check_period(value: str) -> str:
@@ -40,8 +58,12 @@ def _check_period(value: str) -> str:
     return value
 
 
-Text = Annotated[str, StringConstraints(min_length=1, max_length=5000)]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+#: one line of text: no control characters (NUL cannot be stored in PostgreSQL text)
+LINE = r"^[^\x00-\x1f\x7f]*$"
+#: prose may also hold tabs and line breaks
+PROSE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Text = Annotated[str, StringConstraints(min_length=1, max_length=5000, pattern=PROSE)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=LINE)]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,19}$")]
 #: a state (ISO 3166-1 alpha-3) or an organisation; whether it is registered is the ledger's check
 PartyCode = Code
@@ -56,26 +78,53 @@ EntityPath = Annotated[
     ),
 ]
 Day = date
-Amount = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=4)]
+URL = Annotated[str, StringConstraints(pattern=r"^https?://[^\s\x00-\x1f\x7f]{1,2000}$")]
+#: money: a plain decimal string ("430700000", "12.50"): no sign, exponent, separators or spaces
+Amount = Annotated[
+    str,
+    StringConstraints(strip_whitespace=False, pattern=r"^(0|[1-9][0-9]{0,15})(\.[0-9]{1,4})?$"),
+    AfterValidator(_within_minor_units),
+    Field(description="a decimal string with at most the currency's ISO 4217 minor units "
+                      "(JPY 0, USD 2, BHD 3): no sign, exponent, separators or spaces"),
+]
 #: integers are stored as JSON numbers of at most 64 bits
 Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
-Quantities = dict[Annotated[str, StringConstraints(min_length=1, max_length=100)], Int64 | float]
+#: NaN and infinities are not JSON: the store would keep them as null
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=LINE)]
+Quantities = dict[Name, Int64 | Finite]
+#: how deep a corrected field's value may nest
+DEPTH = 10
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # what PROSE refuses
 
 
-def _storable(value: Any) -> Any:
-    """Refuse JSON values the store cannot keep exactly (integers beyond 64 bits)."""
-    try:
-        orjson.dumps(value)
-    except TypeError:
-        raise ValueError("numbers must fit in 64 bits") from None
+def _storable(value: Any, depth: int = 0) -> Any:
+    """Refuse JSON values the store cannot keep exactly: integers beyond 64 bits, NaN and
+    infinities, control characters, nesting deeper than DEPTH."""
+    if depth > DEPTH:
+        raise ValueError(f"values may nest at most {DEPTH} deep")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _storable(key, depth + 1)
+            _storable(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _storable(item, depth + 1)
+    elif isinstance(value, bool) or value is None:
+        pass
+    elif isinstance(value, int) and not -(2**63) <= value < 2**63:
+        raise ValueError("numbers must fit in 64 bits")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("numbers must be finite")
+    elif isinstance(value, str) and _CONTROL.search(value):
+        raise ValueError("text must not hold control characters")
     return value
 
 
-JSONObject = Annotated[dict[Annotated[str, StringConstraints(max_length=100)], Any],
-                       AfterValidator(_storable)]
+JSONObject = Annotated[dict[Name, Any], AfterValidator(_storable)]
 EffectiveOn = Annotated[
     str,
-    StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}(/\d{4}-\d{2}-\d{2})?$"),
+    StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(/[0-9]{4}-[0-9]{2}-[0-9]{2})?$"),
     AfterValidator(_check_period),
 ]
 
@@ -86,8 +135,9 @@ class Source(BaseModel):
     model_config = Strict
     title: ShortText
     document: ShortText | None = None
-    paragraph: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
-    url: Annotated[str, StringConstraints(pattern=r"^https?://\S{1,2000}$")] | None = None
+    paragraph: Annotated[str, StringConstraints(min_length=1, max_length=50,
+                                                pattern=LINE)] | None = None
+    url: URL | None = None
     retrieved_on: Day | None = None
 
 
@@ -177,8 +227,8 @@ class PledgeFunding(Data):
     id: EntityId | None = None
     donor: PartyCode
     recipient: PartyCode | None = None
+    currency: CurrencyCode  # before amount, whose decimal places it sets
     amount: Amount
-    currency: CurrencyCode
     purpose: Text | None = None
     period: ShortText | None = None
     provisions: Annotated[list[Provision], Field(max_length=50)] | None = None
@@ -186,8 +236,8 @@ class PledgeFunding(Data):
 
 class DisburseFunding(Data):
     funding: EntityId
+    currency: CurrencyCode  # before amount, whose decimal places it sets
     amount: Amount
-    currency: CurrencyCode
 
 
 class DeclareObligation(Data):
@@ -249,7 +299,7 @@ class SubmitReport(Data):
     period: Period
     received_on: Day
     document: ShortText | None = None
-    url: Annotated[str, StringConstraints(pattern=r"^https?://\S{1,2000}$")] | None = None
+    url: URL | None = None
     covers: Annotated[list[Provision], Field(max_length=100)] | None = None
     summary: Text | None = None
 
@@ -345,6 +395,7 @@ COMMANDS: dict[str, type[Data]] = {
     "retract_entry": RetractEntry,
 }
 
+Note = Annotated[str, StringConstraints(max_length=2000, pattern=PROSE)]
 IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
 
 
@@ -355,7 +406,7 @@ class Envelope(BaseModel):
     key: IdempotencyKey
     effective_on: EffectiveOn | None = None
     sources: Annotated[list[Source], Field(max_length=20)] = []
-    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    note: Note | None = None
 
 
 def _line_model(name: str, data_model: type[Data]) -> type[BaseModel]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import date
 from typing import Annotated, Any
 
 import orjson
@@ -13,14 +14,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from api.deps import POSITION_MAX, ViewDep, parse_moment
+from api.deps import PLAIN_TEXT, POSITION_MAX, ViewDep, parse_moment
 from projections.queries import ChangeFilter, changes
 from projections.store import StateView
 
 router = APIRouter(tags=["change log"])
 
 CODE = r"^[A-Z0-9][A-Z0-9-]{1,19}$"
-DAY = r"^\d{4}-\d{2}-\d{2}$"
 #: the CSV columns, in order (documented in the README)
 CSV_COLUMNS = ("position", "event_id", "recorded_at", "effective_on", "type", "entity", "party",
                "instrument", "provisions", "summary", "recorded_by", "sources", "note", "diff",
@@ -38,15 +38,17 @@ def change_filter(
     entity: Annotated[str | None, Query(pattern=r"^[a-z]+/[A-Za-z0-9._-]{1,200}$")] = None,
     recorded_from: Annotated[str | None, Query(max_length=40)] = None,
     recorded_to: Annotated[str | None, Query(max_length=40)] = None,
-    effective_from: Annotated[str | None, Query(pattern=DAY)] = None,
-    effective_to: Annotated[str | None, Query(pattern=DAY)] = None,
-    q: Annotated[str | None, Query(max_length=200, description="words, all required")] = None,
+    effective_from: date | None = None,
+    effective_to: date | None = None,
+    q: Annotated[str | None, Query(max_length=200, pattern=PLAIN_TEXT,
+                                   description="words, all required")] = None,
 ) -> ChangeFilter:
     return ChangeFilter(
         party=party, instrument=instrument, action=action, kind=kind, entity=entity,
         recorded_from=parse_moment(recorded_from, "recorded_from") if recorded_from else None,
         recorded_to=parse_moment(recorded_to, "recorded_to") if recorded_to else None,
-        effective_from=effective_from, effective_to=effective_to, q=q,
+        effective_from=effective_from.isoformat() if effective_from else None,
+        effective_to=effective_to.isoformat() if effective_to else None, q=q,
     )
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
 from api.deps import ClockDep, ViewDep
 from api.problems import Problem
+from api.routes.writes import WRITES
 from projections import queries
 
 router = APIRouter(tags=["state"])
@@ -23,6 +24,18 @@ FAMILIES = {
     "allegations": ("allegation", r"^[A-Za-z0-9._-]{1,200}$", "apmbc-cc-2019-SSD"),
 }
 NOT_FOUND = {404: {"model": Problem, "description": "no such entity (at that time)"}}
+
+
+def _links(noun: str) -> dict[str, Any]:
+    """OpenAPI links from one entity to its history and to every command on it (clients and
+    schemathesis' stateful runs follow them)."""
+    links = {"history": {"operationId": f"history_of_{noun}",
+                         "parameters": {"id": "$response.body#/id"}}}
+    for _, command, path_field, _, summary in WRITES:
+        if path_field == noun:
+            links[command] = {"operationId": command, "description": summary,
+                              "parameters": {path_field: "$response.body#/id"}}
+    return {200: {"links": links}}
 
 
 def _list_route(kind: str) -> Any:
@@ -71,7 +84,8 @@ for _kind, (_noun, _pattern, _example) in FAMILIES.items():
     router.add_api_route(f"/v1/{_kind}", _list_route(_kind), methods=["GET"],
                          operation_id=f"list_{_kind}", summary=f"List {_kind}")
     router.add_api_route(f"/v1/{_kind}/{{id}}", _get_route(_kind, _pattern, _example),
-                         methods=["GET"], operation_id=f"get_{_noun}", responses=NOT_FOUND,
+                         methods=["GET"], operation_id=f"get_{_noun}",
+                         responses={**NOT_FOUND, **_links(_noun)},
                          summary=f"One {_noun}")
     router.add_api_route(f"/v1/{_kind}/{{id}}/history", _history_route(_kind, _pattern, _example),
                          methods=["GET"], operation_id=f"history_of_{_noun}", responses=NOT_FOUND,

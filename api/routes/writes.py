@@ -91,7 +91,7 @@ ENVELOPE_FIELDS: dict[str, Any] = {
                      "YYYY-MM-DD or YYYY-MM-DD/YYYY-MM-DD")),
     "sources": (list[Source], Field(default=[], max_length=20,
                                     description="documents it rests on")),
-    "note": (Annotated[str, Field(max_length=2000)] | None, None),
+    "note": (schemas.Note | None, None),
 }
 
 

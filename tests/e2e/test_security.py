@@ -67,7 +67,7 @@ def test_write_rate_zero_turns_the_limit_off_and_the_api_documents_429_and_408(t
         spec = client.get("/openapi.json").json()
     assert statuses == {201}
     posts = [item["post"] for item in spec["paths"].values() if "post" in item]
-    assert len(posts) == 31 and all({"408", "429"} <= set(op["responses"]) for op in posts)
+    assert len(posts) >= 31 and all({"408", "429"} <= set(op["responses"]) for op in posts)
 
 
 def test_the_readme_documents_each_security_setting_with_its_default():

@@ -602,3 +602,22 @@ class RegistryLifecycle(LedgerMachine):
 
 def test_parties_and_instruments_follow_their_rules(store):
     check(RegistryLifecycle, store)
+
+
+
+# -- a known disagreement ----------------------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, raises=errors.CommitmentAlreadyClosed,
+                   reason="the aggregates ignore retractions (and corrections) of their own "
+                   "events: the rules still see a withdrawal that the read model, and so every "
+                   "page and feed, no longer shows")
+def test_a_retracted_withdrawal_no_longer_closes_the_commitment(store):
+    run(store.ledger, "pledge_commitment", id="c1", party="HRV", provisions=["VAP:14"],
+        text="Destroy the stockpile", due_on=DATES[2])
+    withdrawal = run(store.ledger, "withdraw_commitment", commitment="c1", reason="a mistake")
+    run(store.ledger, "retract_entry", entity="commitments/c1", event=withdrawal.events[0],
+        reason="recorded against the wrong commitment")
+    store.projector.catch_up()
+    assert entity(store.projector.view, "commitments/c1")["status"] == "pledged"
+    run(store.ledger, "report_progress", commitment="c1", status="in_progress")
