@@ -17,14 +17,14 @@ import httpx
 PROJECT = "commitment-ledger"
 
 
-def advisories(client: httpx.Client, name: str, version: str) -> list[str] | None:
-    """Ids of the advisories against this release, or None when PyPI cannot say."""
+def advisories(client: httpx.Client, name: str, version: str) -> list[str] | str:
+    """Ids of the advisories against this release, or why PyPI cannot say."""
     answer = client.get(f"https://pypi.org/pypi/{name}/json")
     if answer.status_code != 200:
-        return None
+        return f"{name} {version} (HTTP {answer.status_code})"
     project = answer.json()
     if project["info"]["version"] != version:
-        return None
+        return f"{name} {version} (latest {project['info']['version']})"
     return [f"{v['id']} (fixed in {', '.join(v.get('fixed_in') or ['no release'])})"
             for v in project.get("vulnerabilities") or [] if not v.get("withdrawn")]
 
@@ -37,17 +37,17 @@ def main() -> int:
     installed = sorted({(d.metadata["Name"].lower(), d.version) for d in distributions()
                         if d.metadata["Name"].lower() != PROJECT})
     with httpx.Client(timeout=30) as client, ThreadPoolExecutor(8) as pool:
-        found = list(pool.map(lambda package: advisories(client, *package), installed))
-    held_back = [f"{name} {version}" for (name, version), ids in zip(installed, found)
-                 if ids is None]
-    vulnerable = {f"{name} {version}": [i for i in ids if i.split()[0] not in ignored]
-                  for (name, version), ids in zip(installed, found) if ids}
+        results = list(pool.map(lambda package: advisories(client, *package), installed))
+    unaudited = [found for found in results if isinstance(found, str)]
+    vulnerable = {f"{name} {version}": [i for i in found if i.split()[0] not in ignored]
+                  for (name, version), found in zip(installed, results)
+                  if isinstance(found, list)}
     vulnerable = {package: ids for package, ids in vulnerable.items() if ids}
     for package, ids in vulnerable.items():
         print(f"{package}: {'; '.join(ids)}", file=sys.stderr)
-    print(f"dependency audit: {len(installed) - len(held_back)} of {len(installed)} packages "
-          f"audited, {len(vulnerable)} with a known vulnerability; not audited (not the latest "
-          f"release): {', '.join(held_back) or 'none'}")
+    print(f"dependency audit: {len(installed) - len(unaudited)} of {len(installed)} packages "
+          f"audited, {len(vulnerable)} with a known vulnerability; not audited: "
+          f"{', '.join(unaudited) or 'none'}")
     return 1 if vulnerable else 0
 
 
