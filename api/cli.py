@@ -13,14 +13,17 @@ from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, TypeVar
-from urllib.parse import urlsplit
 
 import httpx
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from api.cli_errors import (
+    STORE_ERRORS, cannot_open, fail, load_settings, reason, require_free_port, require_ledger,
+    run, safe_url, writing,
+)
 from api.importer import ImportReport, import_lines
-from api.settings import Settings, get_settings
+from api.settings import Settings
 from api.tokens import SCOPES, TokenStore
 from ledger.commands import Ledger
 from ledger.errors import LedgerError
@@ -37,43 +40,44 @@ T = TypeVar("T", Ledger, Projector)
 app = typer.Typer(
     help="The Commitment Ledger: an event-sourced record of treaty commitments, reports and "
     "compliance allegations. The store is chosen by LEDGER_DATABASE_URL "
-    "(default sqlite:///./var/ledger.db).",
+    "(default sqlite:///./var/ledger.db). Only demo, import, restore and serve create a store "
+    "that does not exist yet; the other commands refuse one that holds no ledger. Errors are "
+    "one line on stderr and a non-zero exit.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
-
-
 @contextmanager
-def opened(kind: Callable[[str], T], settings: Settings | None = None) -> Iterator[T]:
-    """`Ledger` or `Projector` on the configured store; refusals and a store that cannot be
-    opened become one line on stderr and exit code 1."""
-    settings = settings or get_settings()
+def opened(kind: Callable[[str], T], settings: Settings | None, create: bool) -> Iterator[T]:
+    """`Ledger` or `Projector` on the configured store, which only `create` may bring into
+    being; refusals and a store that cannot be opened or fails become one line on stderr."""
+    settings = settings or load_settings()
+    if not create:
+        require_ledger(settings.database_url)
     try:
         opened_ = kind(settings.database_url)
-    except LedgerError as error:
-        raise fail(str(error)) from None
     except Exception as error:  # the store could not be opened: say so in one line
-        raise fail(f"cannot open the store {_safe(settings.database_url)}: {error}") from None
+        raise cannot_open(settings.database_url, error) from None
     try:
         yield opened_
     except LedgerError as error:
         raise fail(str(error)) from None
+    except STORE_ERRORS as error:
+        raise fail(f"the store {safe_url(settings.database_url)} failed: {error}") from None
     finally:
         opened_.close()
 
 
-def open_ledger(settings: Settings | None = None) -> AbstractContextManager[Ledger]:
-    return opened(Ledger, settings)
+def open_ledger(
+    settings: Settings | None = None, create: bool = False
+) -> AbstractContextManager[Ledger]:
+    return opened(Ledger, settings, create)
 
 
 def open_projector(settings: Settings | None = None) -> AbstractContextManager[Projector]:
-    return opened(Projector, settings)
+    return opened(Projector, settings, create=False)
 
 
 def progress(description: str) -> Progress:
@@ -118,22 +122,18 @@ def serve(
     from api.middleware import JSONFormatter
     from api.server import uvicorn_options
 
-    settings = get_settings()
+    settings = load_settings()
     host, port = host or settings.host, port or settings.port
+    require_free_port(host, port)
+    with open_ledger(settings, create=True):
+        pass  # create the store, or say in one line why it cannot be opened
     handler = logging.StreamHandler()
     handler.setFormatter(JSONFormatter())
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
-    typer.echo(f"Commitment Ledger on http://{host}:{port} (store: {_safe(settings.database_url)})")
+    store = safe_url(settings.database_url)
+    typer.echo(f"Commitment Ledger on http://{host}:{port} (store: {store})")
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False,
                 log_level="info", **uvicorn_options(settings))
-
-
-def _safe(url: str) -> str:
-    """A database URL without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password:
-        return url.replace(f":{parts.password}@", ":***@", 1)
-    return url
 
 
 @app.command()
@@ -143,7 +143,7 @@ def demo(
     ] = False,
 ) -> None:
     """Load the demo data built from the seed documents into an empty store."""
-    with open_ledger() as ledger:
+    with open_ledger(create=True) as ledger:
         if not ledger.is_empty():
             if if_empty:
                 typer.echo("demo: the store already holds events; nothing loaded", err=True)
@@ -175,7 +175,7 @@ def import_(
     Bad lines are named with their reason and record nothing; the exit code is 1 if any line
     was bad.
     """
-    with open_ledger() as ledger:
+    with open_ledger(create=True) as ledger:
         report = run_import(ledger, file, recorded_by)
     print_report(report, file.name)
     if not report.ok:
@@ -192,16 +192,9 @@ def export(
     """Write the whole event log in order, one event per line."""
     if format not in FORMATS:
         raise fail(f"unknown format {format!r}; use one of {', '.join(FORMATS)}", 2)
-    with open_ledger() as ledger:
-        sink = output.open("wb") if output else sys.stdout.buffer
-        try:
-            for line in export_lines(ledger.read_all(), format):
-                sink.write(line)
-        finally:
-            if output:
-                sink.close()
-            else:
-                sink.flush()
+    with open_ledger() as ledger, writing(output) as sink:
+        for line in export_lines(ledger.read_all(), format):
+            sink.write(line)
 
 
 @app.command()
@@ -215,7 +208,7 @@ def restore(
                 pass  # check every line before writing any
         except LedgerError as error:
             raise fail(f"{file.name}: {error}; nothing restored") from None
-    with open_ledger() as ledger:
+    with open_ledger(create=True) as ledger:
         if not ledger.is_empty():
             raise fail("the store is not empty; restore appends only into an empty store")
         total = count_lines(file)
@@ -259,7 +252,7 @@ def follow() -> None:
     with open_projector() as projector:
         typer.echo(f"following the log from position {projector.position}", err=True)
         try:
-            projector.follow(stop, get_settings().poll_interval)
+            projector.follow(stop, load_settings().poll_interval)
         except KeyboardInterrupt:
             stop.set()
 
@@ -297,11 +290,13 @@ app.add_typer(token_app, name="token")
 
 
 def open_tokens() -> TokenStore:
-    settings = get_settings()
+    """The token table of an existing ledger store (tokens never create a store)."""
+    settings = load_settings()
+    require_ledger(settings.database_url)
     try:
         return TokenStore(settings.database_url)
     except Exception as error:  # the store could not be opened: say so in one line
-        raise fail(f"cannot open the store {_safe(settings.database_url)}: {error}") from None
+        raise cannot_open(settings.database_url, error) from None
 
 
 @token_app.command("create")
@@ -346,31 +341,52 @@ def key_generate(
 ) -> None:
     """Write a new signer key to LEDGER_SIGNING_KEY_FILE (mode 600) and print its verifier key.
     Rotating keeps the old verifier keys published: they stay in the checkpoints they signed."""
-    settings = get_settings()
+    settings = load_settings()
     path = settings.signing_key_file
     if path.exists() and not force:
         if if_missing:
-            verifier = signed_note.parse_signer_key(path.read_text().strip()).verifier
+            verifier = signed_note.parse_signer_key(read_signer_key(path)).verifier
             typer.echo(verifier.key_string())
             return
         raise fail(f"{path} exists; --force replaces it (rotation)")
-    signer, verifier = signed_note.generate_key(name or settings.origin)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.chmod(0o600)
-    path.write_text(signer + "\n")
+    try:
+        signer, verifier = signed_note.generate_key(name or settings.origin)
+    except signed_note.NoteError as error:
+        raise fail(f"cannot name a key {name or settings.origin!r}: {error}") from None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.chmod(0o600)
+        path.write_text(signer + "\n")
+    except OSError as error:
+        raise fail(f"cannot write the signing key to {path}: {reason(error)}") from None
     typer.echo(verifier)
+
+
+def read_signer_key(path: Path) -> str:
+    """The signer key kept in PATH, checked, or one line saying why it cannot be used."""
+    try:
+        text = path.read_text().strip()
+        signed_note.parse_signer_key(text)
+        return text
+    except OSError as error:
+        raise fail(f"cannot read the signing key: {reason(error)}") from None
+    except (UnicodeDecodeError, signed_note.NoteError) as error:
+        raise fail(f"{path} holds no valid signer key: {error}") from None
 
 
 @app.command()
 def checkpoint() -> None:
     """Sign the audit tree's current size and root with the state digest, and record it."""
-    settings = get_settings()
+    settings = load_settings()
     if not settings.signing_key_file.exists():
         raise fail(f"no signing key at {settings.signing_key_file}: run `ledger key generate`")
-    signer_key = settings.signing_key_file.read_text().strip()
+    signer_key = read_signer_key(settings.signing_key_file)
     with open_projector(settings) as projector:
-        note, _ = issue_checkpoint(projector, signer_key, settings.origin)
+        try:
+            note, _ = issue_checkpoint(projector, signer_key, settings.origin)
+        except signed_note.NoteError as error:  # an origin that cannot name a checkpoint
+            raise fail(f"cannot sign a checkpoint for {settings.origin!r}: {error}") from None
     typer.echo(note, nl=False)
 
 
@@ -391,7 +407,10 @@ def verify(
     if (export_file is None) == (url is None):
         raise fail("give exactly one of --export FILE and --url URL", 2)
     keys = [line.strip() for k in key for line in _key_lines(k) if line.strip()]
-    client = httpx.Client(base_url=url, timeout=60) if url else None
+    try:
+        client = httpx.Client(base_url=url, timeout=60) if url else None
+    except httpx.InvalidURL as error:
+        raise fail(f"not a URL: {url!r} ({error})", 2) from None
     source = LedgerURL(client) if client else ExportFile(export_file)
     try:
         with progress("verifying leaves") as bar:
@@ -402,6 +421,10 @@ def verify(
         raise fail(f"verification failed: {error}") from None
     except httpx.HTTPError as error:
         raise fail(f"cannot read {url}: {error}") from None
+    except OSError as error:  # the export or the witness file
+        raise fail(f"cannot verify: {reason(error)}") from None
+    except ValueError as error:  # JSON that is not: a checkpoint line, the witness, a proof
+        raise fail(f"cannot verify: {error}") from None
     finally:
         if client:
             client.close()
@@ -412,23 +435,26 @@ def verify(
 
 def _key_lines(value: str) -> list[str]:
     path = Path(value)
-    return path.read_text().splitlines() if path.is_file() else [value]
+    try:
+        return path.read_text().splitlines() if path.is_file() else [value]
+    except (OSError, UnicodeDecodeError) as error:
+        raise fail(f"cannot read the key file {path}: {error}") from None
 
 
 @app.command()
 def get(
     path: Annotated[str, typer.Argument(help="a URL path with its query, e.g. /v1/parties/HRV")],
 ) -> None:
-    """Run one GET request in-process and print the body; exit 1 on an error status."""
+    """Run one GET request in-process and print the body; on an error status, print the
+    problem to stderr and exit 1."""
     import asyncio
 
-    import httpx
+    settings = load_settings().model_copy(update={"tick_interval": 0, "project_in_process": False})
+    with open_projector(settings) as projector:
+        projector.catch_up()
 
     from api.main import create_app
 
-    settings = get_settings().model_copy(update={"tick_interval": 0, "project_in_process": False})
-    with open_projector(settings) as projector:
-        projector.catch_up()
     app_ = create_app(settings)
 
     async def fetch() -> httpx.Response:
@@ -437,13 +463,23 @@ def get(
             async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as client:
                 return await client.get(path)
 
-    response = asyncio.run(fetch())
-    sys.stdout.buffer.write(response.content)
+    try:
+        response = asyncio.run(fetch())
+    except httpx.InvalidURL as error:
+        raise fail(f"not a URL path: {path!r} ({error})", 2) from None
+    failed = response.status_code >= 400
+    sink = sys.stderr.buffer if failed else sys.stdout.buffer
+    sink.write(response.content)
     if response.content and not response.content.endswith(b"\n"):
-        sys.stdout.buffer.write(b"\n")
-    if response.status_code >= 400:
+        sink.write(b"\n")
+    if failed:
         raise typer.Exit(1)
 
 
+def main() -> None:
+    """The console script: every failure ends as one line on stderr and a non-zero exit."""
+    sys.exit(run(app))
+
+
 if __name__ == "__main__":
-    app()
+    main()

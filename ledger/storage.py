@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
 import orjson
 import psycopg
@@ -40,14 +41,19 @@ def canonical_json(obj: Any) -> bytes:
     return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
 
 
+def _sqlite_path(url: SplitResult) -> str:
+    """sqlite:///relative/path and sqlite:////absolute/path, as in SQLAlchemy."""
+    path = unquote(url.path[1:] if url.path.startswith("/") else url.path)
+    if not path:
+        raise InvalidValue("sqlite URL needs a file path: sqlite:///var/ledger.db")
+    return path
+
+
 def persistence_env(database_url: str) -> dict[str, str]:
     """Map `LEDGER_DATABASE_URL` onto eventsourcing's persistence environment."""
     url = urlsplit(database_url)
     if url.scheme == "sqlite":
-        # sqlite:///relative/path and sqlite:////absolute/path, as in SQLAlchemy
-        path = unquote(url.path[1:] if url.path.startswith("/") else url.path)
-        if not path:
-            raise InvalidValue("sqlite URL needs a file path: sqlite:///var/ledger.db")
+        path = _sqlite_path(url)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
@@ -75,6 +81,38 @@ def persistence_env(database_url: str) -> dict[str, str]:
     raise InvalidValue(
         f"unsupported database URL scheme {url.scheme!r}: use sqlite:/// or postgresql://"
     )
+
+
+#: the event tables eventsourcing gives the `Ledger` application; a store without one holds
+#: no ledger
+SQLITE_EVENTS, POSTGRES_EVENTS = "stored_events", "ledger_events"
+
+
+def missing_ledger(database_url: str) -> str | None:
+    """Why the URL holds no ledger yet, or None if it does; checked without creating anything,
+    since opening a store the usual way creates it (a mistyped path would become a new one)."""
+    url = urlsplit(database_url)
+    if url.scheme == "sqlite":
+        path = Path(_sqlite_path(url))
+        if not path.is_file():
+            return f"{path} {'is a directory' if path.is_dir() else 'does not exist'}"
+        try:
+            with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+                found = conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                    (SQLITE_EVENTS,),
+                ).fetchone()
+        except sqlite3.OperationalError:
+            raise  # locked or unreadable: it cannot be opened, which is not holding no ledger
+        except sqlite3.DatabaseError:
+            return f"{path} is not a SQLite database"
+        return None if found else f"{path} has no {SQLITE_EVENTS} table"
+    env = persistence_env(database_url)  # refuses other schemes; creates nothing for PostgreSQL
+    table = f"public.{POSTGRES_EVENTS}"
+    with psycopg.connect(database_url, connect_timeout=env["POSTGRES_CONNECT_TIMEOUT"]) as conn:
+        (found,) = conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()
+    where = f"database {env['POSTGRES_DBNAME']} on {env['POSTGRES_HOST']}"
+    return None if found else f"{where} has no {POSTGRES_EVENTS} table"
 
 
 #: the PostgreSQL advisory lock that serialises creating tables (any fixed 64-bit number)

@@ -85,10 +85,13 @@ def test_two_concurrent_writers_on_one_version_give_one_success_and_one_412(data
     ("/v1/parties/NOPE", 1, b'"status":404'),
 ])
 def test_ledger_get_runs_one_request_in_process(database_url, path, code, text):
+    """The body of a success goes to stdout; a problem goes to stderr, on one line."""
     ledger = Ledger(database_url)
     setup_ccm(ledger)
     ledger.close()
     result = subprocess.run([sys.executable, "-m", "api.cli", "get", path], capture_output=True,
                             env={**os.environ, "LEDGER_DATABASE_URL": database_url}, timeout=120)
     assert result.returncode == code
-    assert text in result.stdout
+    body, other = (result.stdout, result.stderr) if code == 0 else (result.stderr, result.stdout)
+    assert text in body and body.count(b"\n") == 1
+    assert other == b""

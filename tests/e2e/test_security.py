@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.settings import Settings
 from api.tokens import TokenStore
+from ledger.commands import Ledger
 from tests.factories import log, random_ref
 from tests.servers import serving
 
@@ -167,6 +168,7 @@ def test_an_idle_keep_alive_connection_is_closed_after_its_timeout(tmp_path):
 
 
 def test_tokens_are_kept_as_hashes_and_a_revoked_token_is_refused_at_once(database_url):
+    Ledger(database_url).close()  # `ledger token` needs a ledger store, as serve or import make
     store = TokenStore(database_url)
     token = store.create("desk", ["record"])
     token_id, _, secret = token.partition(".")
