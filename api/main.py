@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -70,6 +71,10 @@ def create_app(settings: Settings) -> FastAPI:
                                         settings.feed_page_size, settings.websub_hub)
         workers = Workers(settings)
         workers.start()
+        # what start-up built lives as long as the process: keep it out of every full garbage
+        # collection, which otherwise walks it and puts 40-80 ms on some requests
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

@@ -13,7 +13,7 @@ from projections.queries import NOW, ChangeFilter, Clock, State
 from projections.store import StateView
 
 #: at most this many entities of one family on a party page (the rest are in its change log)
-ENTITY_LIMIT = 200
+ENTITY_LIMIT = 50
 #: rows of a change-log page, and how many of the newest matches the facets count
 PAGE_ROWS = 50
 FACET_WINDOW = 5000
@@ -172,7 +172,7 @@ def party(view: StateView, code: str, today: str, clock: Clock = NOW) -> dict[st
             "timeline": timeline(view, code)}
 
 
-def timeline(view: StateView, code: str, limit: int = 400) -> list[dict[str, Any]]:
+def timeline(view: StateView, code: str, limit: int = 200) -> list[dict[str, Any]]:
     """The newest `limit` changes about a party, each with the days it took effect between
     (not its registration, which says when the ledger began to track it, not a fact about it)."""
     rows = _rows(view, "SELECT c.position, c.entity, c.kind, c.type, c.summary, c.effective_from, "

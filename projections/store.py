@@ -56,7 +56,7 @@ INDEXES = [
     "CREATE INDEX IF NOT EXISTS changes_by_entity ON changes (entity, position)",
     "CREATE INDEX IF NOT EXISTS change_refs_by_ref ON change_refs (ref, position)",
     "CREATE INDEX IF NOT EXISTS entities_by_kind ON entities (kind, path)",
-    "CREATE INDEX IF NOT EXISTS entities_by_party ON entities (party, kind)",
+    "CREATE INDEX IF NOT EXISTS entities_by_party_kind ON entities (party, kind, path)",
     "CREATE INDEX IF NOT EXISTS entities_by_due ON entities (due_on)",
     "CREATE INDEX IF NOT EXISTS changes_by_type ON changes (type, position)",
     "CREATE INDEX IF NOT EXISTS changes_by_kind ON changes (kind, position)",
