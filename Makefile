@@ -6,7 +6,7 @@ HOST ?= $(or $(LEDGER_HOST),127.0.0.1)
 PORT ?= $(or $(LEDGER_PORT),8000)
 export LEDGER_DATABASE_URL ?= sqlite:///./var/ledger.db
 
-.PHONY: run test audit bench install debian-packages schema clean screenshots
+.PHONY: run test soak audit bench install debian-packages schema clean screenshots
 
 $(BIN)/ledger: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ $(VNU_JAR): | debian-packages
 ## the dependency audit.
 test: install debian-packages $(VNU_JAR) audit
 	$(BIN)/pytest
+
+## The longer fault runs that `make test` leaves out (pytest marker `soak`): more kills of
+## `ledger serve` and of projectors, a 60 s PostgreSQL outage, 64 concurrent writers.
+soak: install debian-packages
+	$(BIN)/pytest -m soak
 
 ## Known vulnerabilities of the installed packages: pip-audit asks PyPI per release; where the index
 ## serves only per-project JSON (pip-audit then skips every package), tests/dependency_audit.py

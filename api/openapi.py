@@ -25,6 +25,7 @@ WRITES = {
     "408": "the body did not arrive within LEDGER_BODY_TIMEOUT seconds",
     "413": "the body is too large",
     "429": "this token wrote too often: try again after `Retry-After` seconds",
+    "507": "the store's disk is full: nothing was recorded; try again once space is freed",
 }
 
 

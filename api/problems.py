@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, Response
 
 from ledger import errors
+from ledger.storage import out_of_space
 from pages.render import error_page
 
 log = logging.getLogger("ledger.api")
@@ -91,13 +92,16 @@ def _wants_html(request: Request) -> bool:
 
 
 def ledger_error(request: Request, error: errors.LedgerError) -> Response:
+    if isinstance(error, errors.StoreUnavailable) and out_of_space(error):
+        return store_full(request, error)
     status = next((code for cls, code in STATUS if isinstance(error, cls)), 409)
     if status == 404 and error.field not in request.path_params:
         status = 422  # the entity named in the body does not exist: the body is at fault
     name = type(error).__name__
     fields = [(error.field, str(error))] if error.field and status in (412, 422) else []
+    retry = {"Retry-After": "5"} if status == 503 else None  # as for any unreachable store
     return problem(request, status, re.sub(r"(?<!^)(?=[A-Z])", " ", name), str(error),
-                   _slug(name), fields)
+                   _slug(name), fields, retry)
 
 
 def validation_error(request: Request, error: RequestValidationError) -> Response:
@@ -138,7 +142,16 @@ def unreadable_body(request: Request, cause: BaseException) -> Response:
                    "shape", "invalid-request", [("body", reason)])
 
 
+def store_full(request: Request, error: Exception) -> Response:
+    log.warning("store full: %s", error)
+    return problem(request, 507, "Insufficient Storage",
+                   "the event store's disk is full, so nothing was recorded; try again once "
+                   "space is freed", "store-full", headers={"Retry-After": "30"})
+
+
 def store_unavailable(request: Request, error: Exception) -> Response:
+    if out_of_space(error):
+        return store_full(request, error)
     log.warning("store unavailable: %s", error)
     return problem(request, 503, "Store Unavailable",
                    "the event store cannot be reached; try again shortly", "store-unavailable",

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from api.settings import Settings
 from api.websub import HubPublisher
 from projections.checkpoints import CHECKPOINT_EVENTS, issue_checkpoint, latest_checkpoint_size
-from projections.runner import Projector, run_tick
+from projections.runner import RECONNECT_EVERY, UNREACHABLE, Projector, run_tick
 
 log = logging.getLogger("ledger.workers")
 
@@ -54,6 +54,9 @@ class Workers:
                     finally:
                         if hub:
                             hub.close()
+            except UNREACHABLE as error:  # the store is down: try again soon, no traceback
+                log.warning("projector cannot reach the store; retrying: %s", error)
+                self.stopping.wait(RECONNECT_EVERY)
             except Exception:  # keep following: log, wait, start again where it stopped
                 log.exception("projector failed; restarting")
                 self.stopping.wait(5)

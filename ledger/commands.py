@@ -14,6 +14,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
 
 from ledger import errors
 from ledger.allegations import Allegation
@@ -632,7 +633,7 @@ class Ledger(Application):
 
     @cached_property
     def _postgres(self) -> bool:
-        return type(self.recorder).__module__ == "eventsourcing.postgres"
+        return isinstance(self.recorder, PostgresApplicationRecorder)
 
     def read_all(self, batch: int = 500) -> Iterator[Logged]:
         """The whole log in order, fetched in batches."""

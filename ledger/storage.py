@@ -12,7 +12,8 @@ from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
 import orjson
 import psycopg
-from eventsourcing.persistence import Transcoder
+from eventsourcing.persistence import InterfaceError, OperationalError, Transcoder
+from eventsourcing.postgres import PostgresApplicationRecorder
 
 from ledger.errors import InvalidValue
 
@@ -73,10 +74,11 @@ def persistence_env(database_url: str) -> dict[str, str]:
             "POSTGRES_PORT": str(url.port or 5432),
             "POSTGRES_USER": unquote(url.username or ""),
             "POSTGRES_PASSWORD": unquote(url.password or ""),
-            # also how long a request waits for a pooled connection (eventsourcing retries 10x)
+            # also how long a request waits for a pooled connection (see FailFast)
             "POSTGRES_CONNECT_TIMEOUT": query.get("connect_timeout", ["2"])[0],
             "POSTGRES_POOL_SIZE": "4",
             "POSTGRES_MAX_OVERFLOW": "8",
+            "APPLICATION_RECORDER_TOPIC": "ledger.storage:PostgresRecorder",
         }
     raise InvalidValue(
         f"unsupported database URL scheme {url.scheme!r}: use sqlite:/// or postgresql://"
@@ -113,6 +115,68 @@ def missing_ledger(database_url: str) -> str | None:
         (found,) = conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()
     where = f"database {env['POSTGRES_DBNAME']} on {env['POSTGRES_HOST']}"
     return None if found else f"{where} has no {POSTGRES_EVENTS} table"
+
+
+def out_of_space(error: BaseException | None) -> bool:
+    """Whether a store failure, or one it was raised while handling, was a full disk."""
+    while error is not None:
+        if isinstance(error, psycopg.errors.DiskFull) or (
+                isinstance(error, sqlite3.Error)
+                and error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_FULL):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+#: eventsourcing's PostgreSQL recorder methods that retry ten times when they cannot connect
+RETRIED = ("insert_events", "select_events", "select_notifications", "max_notification_id",
+           "insert_tracking", "max_tracking_id", "has_tracking_id")
+#: seconds the pool keeps retrying a lost connection in the background, backing off 1, 2 s...;
+#: then the next request tries at once
+RECONNECT_WITHIN = 2.0
+
+
+class FailFast:
+    """Mixin for eventsourcing's PostgreSQL recorders, so that while the server is down a
+    request is answered (503) within the connect timeout, and once it is back the next
+    request gets through. Each call is tried once, not ten times over (each try waits the
+    connect timeout for a connection); a connection attempt gives up after the connect
+    timeout too; the pool's background reconnection stops backing off after
+    RECONNECT_WITHIN, where it would wait minutes; and when a call finds the server gone,
+    every idle connection it dropped leaves the pool at once, where each would otherwise fail
+    a request of its own once the server is back."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in RETRIED:
+            method = getattr(cls, name, None)
+            if hasattr(method, "__wrapped__"):  # eventsourcing's retry decorator
+                setattr(cls, name, method.__wrapped__)
+
+    def __init__(self, datastore: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(datastore, *args, **kwargs)
+        pool = datastore.pool
+        pool.kwargs["connect_timeout"] = max(2, round(pool.timeout))  # libpq's least is 2
+        pool.reconnect_timeout = RECONNECT_WITHIN
+        datastore.get_connection = _dropping_dead_connections(datastore.get_connection, pool)
+
+
+def _dropping_dead_connections(get_connection: Any, pool: Any) -> Any:
+    @contextmanager
+    def checked() -> Iterator[Any]:
+        try:
+            with get_connection() as connection:
+                yield connection
+        except (OperationalError, InterfaceError):
+            if not pool.closed:
+                pool.check()  # tests every idle connection, keeps those that still work
+            raise
+
+    return checked
+
+
+class PostgresRecorder(FailFast, PostgresApplicationRecorder):
+    """The event store's recorder on PostgreSQL (see FailFast)."""
 
 
 #: the PostgreSQL advisory lock that serialises creating tables (any fixed 64-bit number)

@@ -13,6 +13,7 @@ import psycopg
 from eventsourcing.persistence import PersistenceError
 
 from ledger.commands import Ledger, Outcome
+from ledger.errors import StoreUnavailable
 from projections.audit import AuditModel
 from projections.queries import open_deadlines
 from projections.store import NAME, StateView, open_view
@@ -26,6 +27,10 @@ READ_MODELS = (NAME, AuditModel.name)
 BATCH = 500
 #: events per transaction in a rebuild from zero
 BULK_BATCH = 5000
+#: the longest wait between attempts to reach a PostgreSQL server that went away
+RECONNECT_EVERY = 2.0
+#: failures to reach the store, which a follower outlives by trying again
+UNREACHABLE = (psycopg.OperationalError, PersistenceError, sqlite3.Error, StoreUnavailable)
 
 
 class Projector:
@@ -123,7 +128,7 @@ class Projector:
             while not stop.is_set():
                 try:
                     self._advance()
-                except (PersistenceError, sqlite3.Error) as error:  # e.g. the file stayed locked
+                except UNREACHABLE as error:  # e.g. the file stayed locked
                     log.warning("projection batch failed, retrying: %s", error)
                 stop.wait(poll)
 
@@ -134,7 +139,8 @@ class Projector:
 
     def _follow_notifications(self, stop: threading.Event, poll: float) -> None:
         """LISTEN on the events table's channel; a dropped connection is reopened, and the
-        position in the read model means nothing is missed meanwhile."""
+        position in the read model means nothing is missed meanwhile. While the server is
+        down, try again every RECONNECT_EVERY seconds at most, to resume soon after it is back."""
         channel = self.ledger.recorder.events_table_name.replace(".", "_")
         backoff = poll
         while not stop.is_set():
@@ -146,10 +152,10 @@ class Projector:
                         self._advance()
                         for _ in conn.notifies(timeout=poll, stop_after=1):
                             pass
-            except psycopg.OperationalError as error:
+            except UNREACHABLE as error:
                 log.warning("projection listener lost its connection: %s", error)
                 stop.wait(backoff)
-                backoff = min(backoff * 2, 10.0)
+                backoff = min(backoff * 2, RECONNECT_EVERY)
 
 
 def run_tick(projector: Projector, today: str) -> list[Outcome]:

@@ -17,7 +17,7 @@ from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
 
 from ledger.commands import Ledger
-from ledger.storage import persistence_env, schema_lock
+from ledger.storage import FailFast, persistence_env, schema_lock
 from projections.fold import (
     CORRECTIONS,
     NOT_PROJECTED,
@@ -413,7 +413,7 @@ class SQLiteStateView(StateView, SQLiteTrackingRecorder):
             [(row[0], row[16], row[15], row[14], row[17]) for row in rows],
         )
 
-class PostgresStateView(StateView, PostgresTrackingRecorder):
+class PostgresStateView(StateView, FailFast, PostgresTrackingRecorder):
     dialect = "postgres"
 
     def model_table_statements(self) -> list[str]:

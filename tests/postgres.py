@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -21,6 +22,8 @@ class Server:
     port: int
     bindir: Path
     as_postgres: bool
+    #: server settings; the default trades durability for speed (a crash may lose commits)
+    settings: str = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 
     @property
     def admin_url(self) -> str:
@@ -40,12 +43,33 @@ class Server:
             command = ["runuser", "-u", "postgres", "--", *command]
         return subprocess.run(command, check=True, capture_output=True, text=True)
 
+    def halt(self, mode: str = "immediate") -> None:
+        """Stop the server and keep its data, as an outage would (`resume` starts it again)."""
+        self._run("pg_ctl", "stop", "-D", str(self.folder / "data"), "-m", mode)
+
+    def resume(self) -> None:
+        """Start the server again on the same port and wait until it answers."""
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.folder} {self.settings} " \
+                  "-c max_connections=200"
+        self._run("pg_ctl", "start", "-D", str(self.folder / "data"), "-w",
+                  "-l", str(self.folder / "log"), "-o", options)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                psycopg.connect(self.admin_url, connect_timeout=2).close()
+                return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
     def stop(self) -> None:
         """Stop the server and remove its folder (a second call does nothing)."""
         if not self.folder.exists():
             return
         try:
-            self._run("pg_ctl", "stop", "-D", str(self.folder / "data"), "-m", "immediate")
+            with contextlib.suppress(subprocess.CalledProcessError):  # already halted
+                self.halt()
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -68,7 +92,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start() -> Server:
+def start(durable: bool = False) -> Server:
+    """A new server; `durable` keeps every acknowledged commit through a crash of the server
+    (synchronous commit, as in production), for tests that stop it with `halt`."""
     bindir = find_bindir()
     as_postgres = os.geteuid() == 0  # initdb and postgres refuse to run as root
     folder = Path(tempfile.mkdtemp(prefix="ledger-pg-"))
@@ -76,21 +102,14 @@ def start() -> Server:
     if as_postgres:
         shutil.chown(folder, "postgres", "postgres")
     server = Server(folder=folder, port=free_port(), bindir=bindir, as_postgres=as_postgres)
+    if durable:
+        server.settings = "-c fsync=off -c full_page_writes=off"  # the OS does not crash here
     data = folder / "data"
     server._run("initdb", "-D", str(data), "-U", "ledger", "-A", "trust", "-E", "UTF8",
                 "--no-sync", "--no-instructions")
-    options = (
-        f"-h 127.0.0.1 -p {server.port} -k {folder} -c fsync=off -c synchronous_commit=off "
-        "-c full_page_writes=off -c max_connections=200"
-    )
-    server._run("pg_ctl", "start", "-D", str(data), "-w", "-l", str(folder / "log"), "-o", options)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            psycopg.connect(server.admin_url, connect_timeout=2).close()
-            return server
-        except psycopg.OperationalError:
-            if time.monotonic() > deadline:
-                server.stop()
-                raise
-            time.sleep(0.2)
+    try:
+        server.resume()
+    except Exception:
+        server.stop()
+        raise
+    return server

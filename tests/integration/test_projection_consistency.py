@@ -12,19 +12,16 @@ import time
 from collections.abc import Callable
 from importlib import resources
 
+import pytest
+
 from api.importer import import_lines
 from benchmarks.synthetic import generate
 from ledger.commands import Ledger
 from projections.digest import Digest, state_digest
 from projections.queries import ChangeFilter, count_changes
-from projections.runner import Projector
+from projections.runner import BATCH, BULK_BATCH, Projector
 from projections.store import open_view
-
-
-def rebuilt_digest(database_url: str):
-    with Projector(database_url) as projector:
-        projector.rebuild()
-        return state_digest(projector.view)
+from tests.faults.checks import rebuilt_digest
 
 
 def follow_while(database_url: str, write: Callable[[Ledger], object]) -> tuple[Digest, int]:
@@ -70,30 +67,31 @@ def test_live_following_the_demo_data_being_loaded_equals_a_rebuild(database_url
     assert rebuilt_digest(database_url) == followed
 
 
-def test_a_projector_killed_at_random_points_resumes_without_missing_or_doubling(database_url):
+def killed_at(database_url: str, moment: str, position: int, *command: str) -> None:
+    """Run `ledger COMMAND` until it kills itself at `position` (see tests.faults.crash)."""
+    died = subprocess.run([sys.executable, "-m", "tests.faults.crash", moment, str(position),
+                           *command], env={**os.environ, "LEDGER_DATABASE_URL": database_url},
+                          stderr=subprocess.DEVNULL, timeout=600)
+    assert died.returncode == -signal.SIGKILL, f"{command} did not reach position {position}"
+
+
+@pytest.mark.parametrize(("events", "kills"), [
+    (10_000, 10), pytest.param(100_000, 50, marks=pytest.mark.soak)])
+def test_a_projector_killed_at_random_points_resumes_without_missing_or_doubling(
+        database_url, events, kills):
     ledger = Ledger(database_url)
-    generate(ledger, 30_000, seed=7)
+    generate(ledger, events, seed=7)
     last = ledger.recorder.max_notification_id()
     ledger.close()
-    env = {**os.environ, "LEDGER_DATABASE_URL": database_url, "LEDGER_POLL_INTERVAL": "0.05"}
-    command = [sys.executable, "-m", "api.cli", "follow"]
-    rng = random.Random(11)
     with Projector(database_url) as observer:
-        killed_midway = []
-        for _ in range(10):
-            worker = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.8, 1.8))
-            worker.send_signal(signal.SIGKILL)
-            worker.wait()
-            killed_midway.append(observer.position)
-        assert killed_midway == sorted(killed_midway)
-        assert sum(0 < p < last for p in killed_midway) >= 5, killed_midway
-        worker = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 600
-        while observer.position < last and time.monotonic() < deadline:
-            time.sleep(0.2)
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=30)
+        positions = []
+        for stop in sorted(random.Random(11).sample(range(1, last), kills)):
+            killed_at(database_url, "projecting", stop, "follow")
+            # the batch holding `stop` died with the worker, every batch before it was kept
+            positions.append(observer.position)
+            assert positions[-1] < stop <= positions[-1] + BATCH
+        assert positions == sorted(positions) and positions[-1] > 0
+        observer.catch_up()
         survived = state_digest(observer.view)
     assert survived.position == last
     assert rebuilt_digest(database_url) == survived
@@ -101,27 +99,19 @@ def test_a_projector_killed_at_random_points_resumes_without_missing_or_doubling
 
 def test_a_rebuild_killed_midway_is_finished_by_the_next_projector(database_url):
     ledger = Ledger(database_url)
-    generate(ledger, 30_000, seed=5)
-    last = ledger.recorder.max_notification_id()
+    generate(ledger, 12_000, seed=5)
     ledger.close()
     expected = rebuilt_digest(database_url)
-    env = {**os.environ, "LEDGER_DATABASE_URL": database_url}
-    rebuilding = subprocess.Popen([sys.executable, "-m", "api.cli", "rebuild"], env=env,
-                                  stderr=subprocess.DEVNULL)
-    view = open_view(database_url)  # watches without finishing anything itself
+    stop = 2 * BULK_BATCH + 1234
+    killed_at(database_url, "projecting", stop, "rebuild")
+    view = open_view(database_url)  # looks without finishing anything itself
     try:
-        deadline = time.monotonic() + 120
-        while not 0 < view.position() < last and time.monotonic() < deadline:
-            time.sleep(0.02)
-        rebuilding.send_signal(signal.SIGKILL)
-        rebuilding.wait()
-        killed_at = view.position()
+        assert view.position() == 2 * BULK_BATCH  # two bulk batches kept, the third lost
     finally:
         view.datastore.close()
-    assert 0 < killed_at < last, "the kill landed outside the bulk load"
     with Projector(database_url) as projector:
         projector.catch_up()
         assert state_digest(projector.view) == expected
         # rows projected before the kill are found by full-text search too
         everything = count_changes(projector.view)
-        assert count_changes(projector.view, ChangeFilter(q="synthetic")) == everything > 29_000
+        assert count_changes(projector.view, ChangeFilter(q="synthetic")) == everything > 11_000
