@@ -5,6 +5,7 @@ operation alone and for chains of operations following the description's links."
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
 from collections.abc import Iterator
 
@@ -63,7 +64,12 @@ def fuzzed(database_url) -> Iterator[tuple[schemathesis.schemas.BaseSchema, dict
     # no write rate limit: the fuzzer writes as fast as it can (test_security.py tests the limit)
     app = create_app(Settings(database_url=database_url, poll_interval=0.05, tick_interval=0,
                               write_rate=0))
-    with TestClient(app):
+    with TestClient(app) as client:
+        # the chains start from reads: they need the seeded entities in the read model
+        deadline = time.monotonic() + 60
+        while (ready := client.get("/-/ready").json())["projected_position"] < ready["log_position"]:
+            assert time.monotonic() < deadline, ready
+            time.sleep(0.05)
         yield (schemathesis.openapi.from_asgi("/openapi.json", app),
                {"Authorization": f"Bearer {token}"})
 
