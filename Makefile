@@ -20,7 +20,8 @@ install: $(BIN)/ledger
 ## on the embedded SQLite store, with the demo data loaded once.
 run: install
 	$(BIN)/ledger demo --if-empty
-	@$(BIN)/ledger key generate --if-missing >/dev/null
+	@echo "Verifier key of the checkpoints (also served at http://$(HOST):$(PORT)/v1/audit/keys):"
+	@$(BIN)/ledger key generate --if-missing
 	@echo "Commitment Ledger: http://$(HOST):$(PORT)/  (store: $(LEDGER_DATABASE_URL))"
 	$(BIN)/ledger serve --host $(HOST) --port $(PORT)
 

@@ -13,6 +13,9 @@ from projections.runner import RECONNECT_EVERY, UNREACHABLE, Projector, run_tick
 
 log = logging.getLogger("ledger.workers")
 
+#: seconds before a failed tick or checkpoint is tried again, when its interval is longer
+RETRY_AFTER = 10.0
+
 
 class Workers:
     """Threads that stop together; each survives its own errors and retries."""
@@ -20,6 +23,7 @@ class Workers:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.stopping = threading.Event()
+        self.ticked = threading.Event()  # the first deadline tick is over (or there is none)
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -27,11 +31,14 @@ class Workers:
             self._spawn("projector", self._project)
         if self.settings.tick_interval > 0:
             self._spawn("tick", self._tick)
+        else:
+            self.ticked.set()
         if self.settings.checkpoint_interval > 0 and self.settings.signing_key_file.exists():
             self._spawn("checkpoint", self._checkpoint)
 
     def stop(self) -> None:
         self.stopping.set()
+        self.ticked.set()
         for thread in self.threads:
             thread.join(timeout=10)
 
@@ -62,21 +69,34 @@ class Workers:
                 self.stopping.wait(5)
 
     def _tick(self) -> None:
-        while not self.stopping.wait(self.settings.tick_interval):
+        """At once on start, so that lapses show as soon as the ledger serves, then every
+        interval."""
+        while not self.stopping.is_set():
+            wait = self.settings.tick_interval
             try:
                 today = datetime.now(timezone.utc).date().isoformat()
                 with Projector(self.settings.database_url) as projector:
                     run_tick(projector, today)
             except Exception:
-                log.exception("deadline tick failed; trying again at the next interval")
+                log.exception("deadline tick failed; trying again soon")
+                wait = min(wait, RETRY_AFTER)
+            self.ticked.set()
+            self.stopping.wait(wait)
 
     def _checkpoint(self) -> None:
+        """At once on start (after the first tick, whose lapses it then covers), so that a fresh
+        ledger can be verified at once, then every interval; only when the log has grown."""
         signer_key = self.settings.signing_key_file.read_text().strip()
-        while not self.stopping.wait(self.settings.checkpoint_interval):
+        self.ticked.wait()
+        while not self.stopping.is_set():
+            wait = self.settings.checkpoint_interval
             try:
                 with Projector(self.settings.database_url) as projector:
+                    projector.catch_up()
                     latest = latest_checkpoint_size(projector.view)
-                    if projector.audit.size() > latest + CHECKPOINT_EVENTS:
+                    if projector.audit.size() > (latest + CHECKPOINT_EVENTS if latest else 0):
                         issue_checkpoint(projector, signer_key, self.settings.origin)
             except Exception:
-                log.exception("checkpoint failed; trying again at the next interval")
+                log.exception("checkpoint failed; trying again soon")
+                wait = min(wait, RETRY_AFTER)
+            self.stopping.wait(wait)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 import orjson
 import psycopg
-from eventsourcing.persistence import PersistenceError
+from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from ledger.commands import Ledger, Outcome
 from ledger.errors import StoreUnavailable
@@ -31,6 +31,9 @@ BULK_BATCH = 5000
 RECONNECT_EVERY = 2.0
 #: failures to reach the store, which a follower outlives by trying again
 UNREACHABLE = (psycopg.OperationalError, PersistenceError, sqlite3.Error, StoreUnavailable)
+#: what a projector meets when another one (a thread of `ledger serve`, `ledger checkpoint`)
+#: wrote the same batch first
+CONFLICT = (sqlite3.IntegrityError, psycopg.IntegrityError, IntegrityError)
 
 
 class Projector:
@@ -77,9 +80,14 @@ class Projector:
             if not logged:
                 return count
             events = [(record, orjson.loads(record.state)) for record in logged]
-            with self.view.transaction() as cursor:  # every model's batch commits together
-                for model, position in zip(models, positions, strict=True):
-                    model.process_in(cursor, [e for e in events if e[0].id > position], bulk)
+            try:
+                with self.view.transaction() as cursor:  # every model's batch commits together
+                    for model, position in zip(models, positions, strict=True):
+                        model.process_in(cursor, [e for e in events if e[0].id > position], bulk)
+            except CONFLICT:
+                if [model.position() for model in models] == positions:
+                    raise  # nobody else moved on: a real fault
+                continue  # another projector wrote it first: go on from where it got
             count += len(events)
             if on_batch is not None:
                 on_batch(logged[-1].id)

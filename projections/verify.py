@@ -8,7 +8,7 @@ import base64
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -18,20 +18,25 @@ import orjson
 
 from ledger.commands import Ledger
 from ledger.errors import InvalidValue
-from ledger.exchange import read_export
+from ledger.exchange import export_line, read_export
 from projections import merkle, signed_note
 from projections.digest import state_digest
 from projections.runner import Projector
 
 DIGEST_PREFIX = "state-digest sha256:"
+CHECKPOINT_LEAF = b'"type":"CheckpointIssued"'
+CLOUDEVENTS_DATA = b',"data":'
 
 
 class VerificationFailed(Exception):
-    """The log does not match what was signed; `position` names the first bad leaf if known."""
+    """The log does not match what was signed; `leaf_index` names the first bad leaf if known,
+    else `bracket` the (good, bad) tree sizes between which it lies, if known."""
 
-    def __init__(self, message: str, leaf_index: int | None = None) -> None:
+    def __init__(self, message: str, leaf_index: int | None = None,
+                 bracket: tuple[int, int] | None = None) -> None:
         super().__init__(message)
         self.leaf_index = leaf_index
+        self.bracket = bracket
 
 
 @dataclass
@@ -58,26 +63,60 @@ class Source(ABC):
         """A consistency proof from the ledger, where the source can ask for one."""
         return None
 
+    def checkpoints(self) -> list[str]:
+        """Earlier signed checkpoints the source holds, to narrow down a bad leaf without proofs."""
+        return []
+
 
 class ExportFile(Source):
+    """An export in either format: each line stands for the leaf bytes of its event."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._notes: list[str] | None = None
 
     def lines(self) -> Iterator[bytes]:
         with self.path.open("rb") as handle:
-            for line in handle:
-                if line.strip():
-                    yield line.rstrip(b"\n")
+            for index, line in enumerate(line for line in handle if line.strip()):
+                yield leaf_line(index, line.rstrip(b"\n"))
+
+    def checkpoints(self) -> list[str]:
+        """Every checkpoint recorded in the export, oldest first (read once)."""
+        if self._notes is None:
+            self._notes = [note for line in self.lines() if CHECKPOINT_LEAF in line
+                           if (note := _signed_note(line)) is not None]
+        return self._notes
 
     def checkpoint(self) -> str:
         """The newest checkpoint recorded in the export itself."""
-        note = None
-        for line in self.lines():
-            if b'"type":"CheckpointIssued"' in line:
-                note = orjson.loads(line)["state"]["signed_note"]
-        if note is None:
+        notes = self.checkpoints()
+        if not notes:
             raise VerificationFailed("the export holds no checkpoint to verify against")
-        return note
+        return notes[-1]
+
+
+def _signed_note(line: bytes) -> str | None:
+    """The note a CheckpointIssued leaf carries, or None if the line is too damaged to say."""
+    try:
+        note = orjson.loads(line)["state"]["signed_note"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return None
+    return note if isinstance(note, str) else None
+
+
+def leaf_line(index: int, line: bytes) -> bytes:
+    """The leaf bytes an export line stands for: the line itself in NDJSON, and for a CloudEvents
+    line the NDJSON line of the same event, its data copied byte for byte (never re-serialised)."""
+    if not line.startswith(b'{"specversion"'):
+        return line
+    try:
+        stored = next(read_export([line]))
+    except InvalidValue as error:
+        raise VerificationFailed(f"leaf {index} is not a valid event: {error}", index) from None
+    start = line.find(CLOUDEVENTS_DATA)
+    if start >= 0 and line.endswith(b"}"):  # data is the last member, as the export writes it
+        stored = replace(stored, state=line[start + len(CLOUDEVENTS_DATA):-1])
+    return export_line(stored)[:-1]
 
 
 class LedgerURL(Source):
@@ -122,6 +161,8 @@ def verify(
     result = Verified(checkpoint.origin, size, expected_root, digests[0] if digests else "")
     result.checked.append(f"signature of {checkpoint.origin} checkpoint at tree size {size}")
 
+    signed_roots = _earlier_roots(source, verifier_keys, size)
+    prefix_roots: dict[int, bytes] = {}
     leaf_hashes: list[bytes] = []
     compact = merkle.CompactRange()
     for index, line in enumerate(source.lines()):
@@ -131,20 +172,24 @@ def verify(
         leaf = merkle.leaf_hash(line)
         leaf_hashes.append(leaf)
         compact.append(leaf)
+        if compact.size in signed_roots:
+            prefix_roots[compact.size] = compact.root()
         if on_leaf is not None:
             on_leaf(index + 1)
     if compact.size < size:
         raise VerificationFailed(
             f"the log ends after {compact.size} leaves; the checkpoint covers {size}", compact.size)
     if compact.root() != expected_root:
-        bad = _first_bad_leaf(source, leaf_hashes, size, expected_root)
-        where = f"; the first leaf that differs is {bad}" if bad is not None else ""
-        raise VerificationFailed(f"the leaves do not hash to the signed root{where}", bad)
+        if source.consistency(1, size) is not None:
+            bad = _first_bad_leaf(source, leaf_hashes, size, expected_root)
+            raise VerificationFailed(
+                f"the leaves do not hash to the signed root; the first leaf that differs is {bad}",
+                bad)
+        raise _bracketed(signed_roots, prefix_roots, size)
     result.checked.append(f"the {size} leaves hash to the signed root")
 
     if witness is not None:
-        _check_witness(witness, checkpoint, leaf_hashes, source)
-        result.checked.append(f"consistent with the checkpoint last seen ({witness})")
+        result.checked.append(_check_witness(witness, checkpoint, leaf_hashes))
 
     if result.state_digest:
         replayed = replay_digest(islice(source.lines(), size))
@@ -166,11 +211,42 @@ def _check_line(index: int, line: bytes) -> None:
         raise VerificationFailed(f"leaf {index} is not a valid event: {error}", index) from None
 
 
-def _first_bad_leaf(source: Source, leaf_hashes: list[bytes], size: int, root: bytes) -> int | None:
+def _earlier_roots(source: Source, verifier_keys: list[str], size: int) -> dict[int, bytes]:
+    """The roots signed by earlier checkpoints the source holds (an export's), by tree size;
+    checkpoints that no given key verifies are left out."""
+    roots = {}
+    for note in source.checkpoints():
+        try:
+            earlier = signed_note.open_checkpoint(note, verifier_keys)
+        except signed_note.NoteError:
+            continue
+        if 0 < earlier.size < size:
+            roots[earlier.size] = earlier.root_hash
+    return roots
+
+
+def _bracketed(signed: dict[int, bytes], computed: dict[int, bytes], size: int) -> VerificationFailed:
+    """The failure naming the first bad leaf as closely as the earlier checkpoints bracket it: it
+    lies after the largest prefix whose signed root still matches, and before the smallest that
+    does not (checkpoints are at least two leaves apart: their own event and receipt)."""
+    bad = min((s for s in signed if computed.get(s) != signed[s]), default=size)
+    good = max((s for s in signed if s < bad), default=0)
+    message = "the leaves do not hash to the signed root"
+    if good == 0 and bad == size:
+        return VerificationFailed(
+            f"{message}; the export holds no earlier checkpoint, so it cannot say which of the "
+            f"{size} leaves differs (verify from the ledger's URL names it)")
+    why = (f"the checkpoint at tree size {good} matches, the one at {bad} does not" if good
+           else f"the earliest checkpoint, at tree size {bad}, does not match")
+    return VerificationFailed(
+        f"{message}; the first leaf that differs is one of leaves {good} to {bad - 1} ({why}; "
+        f"an export holds nothing to narrow it further: verify from the ledger's URL names it)",
+        bracket=(good, bad))
+
+
+def _first_bad_leaf(source: Source, leaf_hashes: list[bytes], size: int, root: bytes) -> int:
     """Bisect with the ledger's consistency proofs: the largest prefix of our leaves that the
     signed root still vouches for ends just before the first bad leaf."""
-    if source.consistency(1, size) is None:
-        return None
     good, bad = 0, size  # prefix `good` verified, prefix `bad` known not to
     while bad - good > 1:
         middle = (good + bad) // 2
@@ -182,10 +258,13 @@ def _first_bad_leaf(source: Source, leaf_hashes: list[bytes], size: int, root: b
     return bad - 1
 
 
-def _check_witness(path: Path, checkpoint: Any, leaf_hashes: list[bytes], source: Source) -> None:
+def _check_witness(path: Path, checkpoint: Any, leaf_hashes: list[bytes]) -> str:
+    """Compare with the checkpoint the witness file kept; say what was checked."""
+    if not path.exists():
+        return f"{path} created: it keeps this checkpoint to compare the next run with"
     seen = _load_witness(path).get(checkpoint.origin)
     if seen is None:
-        return
+        return f"{path} held no checkpoint of {checkpoint.origin}: it keeps this one from now on"
     size, root = seen["size"], base64.b64decode(seen["root"])
     if size > checkpoint.size:
         raise VerificationFailed(
@@ -193,6 +272,7 @@ def _check_witness(path: Path, checkpoint: Any, leaf_hashes: list[bytes], source
     if merkle.root(leaf_hashes[:size]) != root:
         raise VerificationFailed(
             f"the first {size} leaves no longer hash to the root seen before: history was rewritten")
+    return f"consistent with the checkpoint at tree size {size} last seen ({path})"
 
 
 def _load_witness(path: Path) -> dict[str, Any]:

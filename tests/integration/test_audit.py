@@ -79,7 +79,10 @@ def test_yesterdays_checkpoint_and_todays_verify_as_consistent(database_url, key
     yesterday = checkpoint(database_url, signer)
     witness = tmp_path / "witness.json"
     with client_for(database_url) as client:
-        assert verify(LedgerURL(client), [verifier], witness).tree_size == yesterday.size
+        first = verify(LedgerURL(client), [verifier], witness)
+    assert first.tree_size == yesterday.size
+    assert f"{witness} created" in " ".join(first.checked)
+    assert "consistent" not in " ".join(first.checked)
     run(ledger, "register_party", code="LAO", name="Lao PDR", kind="state")
     today = checkpoint(database_url, signer)
     assert today.size > yesterday.size
@@ -90,7 +93,8 @@ def test_yesterdays_checkpoint_and_todays_verify_as_consistent(database_url, key
         assert merkle.verify_consistency(yesterday.size, today.size, yesterday.root_hash,
                                          today.root_hash, hashes)
         result = verify(LedgerURL(client), [verifier], witness)
-        assert "consistent with the checkpoint last seen" in " ".join(result.checked)
+        assert f"consistent with the checkpoint at tree size {yesterday.size} last seen" in (
+            " ".join(result.checked))
         listed = client.get("/v1/audit/checkpoints").json()
         assert [c["tree_size"] for c in listed] == [yesterday.size, today.size]
         assert client.get(f"/v1/audit/checkpoints/{yesterday.size}").status_code == 200
@@ -194,3 +198,62 @@ def test_a_checkpoint_signed_by_another_key_is_refused(database_url, keys, tmp_p
     with client_for(database_url) as client:
         with pytest.raises(VerificationFailed, match="signature"):
             verify(LedgerURL(client), [stranger], None)
+
+
+def export_of(database_url: str, path, fmt: str = "ndjson") -> list[bytes]:
+    ledger = Ledger(database_url)
+    lines = list(export_lines(ledger.read_all(), fmt))
+    ledger.close()
+    path.write_bytes(b"".join(lines))
+    return lines
+
+
+def test_a_cloudevents_export_verifies_like_the_ndjson_one(database_url, keys, tmp_path):
+    signer, verifier = keys
+    ledger = Ledger(database_url)
+    setup_ccm(ledger)
+    ledger.close()
+    head = checkpoint(database_url, signer)
+    export_of(database_url, tmp_path / "ledger.ndjson", "cloudevents")
+    result = verify(ExportFile(tmp_path / "ledger.ndjson"), [verifier], None)
+    assert (result.tree_size, result.root_hash) == (head.size, head.root_hash)
+    assert "replayed read models give the signed state digest" in result.checked
+
+
+def change_recorded_by(line: bytes) -> bytes:
+    """A valid event that says someone else recorded it: only the root can tell."""
+    head, state = line.split(b'"state":', 1) if b'"state":' in line else line.split(b'"data":', 1)
+    key = b'"state":' if b'"state":' in line else b'"data":'
+    return head + key + state.replace(b'"recorded_by":"', b'"recorded_by":"X', 1)
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "cloudevents"])
+def test_a_changed_leaf_in_an_export_is_named_between_the_checkpoints_that_bracket_it(
+        database_url, keys, tmp_path, fmt):
+    signer, verifier = keys
+    ledger = Ledger(database_url)
+    setup_ccm(ledger)
+    ledger.close()
+    first = checkpoint(database_url, signer).size
+    bad = tmp_path / "bad.ndjson"
+    lines = export_of(database_url, bad, fmt)
+    lines[3] = change_recorded_by(lines[3])
+    bad.write_bytes(b"".join(lines))
+    with pytest.raises(VerificationFailed, match="holds no earlier checkpoint, so it cannot say"):
+        verify(ExportFile(bad), [verifier], None)
+
+    second = checkpoint(database_url, signer).size  # two leaves on: the first's event and receipt
+    ledger = Ledger(database_url)
+    run(ledger, "register_party", code="LAO", name="Lao PDR", kind="state")
+    ledger.close()
+    third = checkpoint(database_url, signer).size
+    lines = export_of(database_url, tmp_path / "good.ndjson", fmt)
+    for target, bracket in ((second + 1, (second, third)), (first + 1, (first, second)),
+                            (3, (0, first))):
+        tampered = lines[:]
+        tampered[target] = change_recorded_by(lines[target])
+        bad.write_bytes(b"".join(tampered))
+        with pytest.raises(VerificationFailed) as failure:
+            verify(ExportFile(bad), [verifier], None)
+        assert failure.value.bracket == bracket, str(failure.value)
+        assert f"one of leaves {bracket[0]} to {bracket[1] - 1}" in str(failure.value)
