@@ -25,15 +25,15 @@ from api.cli_errors import (
 from api.importer import ImportReport, import_lines
 from api.settings import Settings
 from api.tokens import SCOPES, TokenStore
+from audit import signed_note
+from audit.checkpoints import issue_checkpoint
+from audit.verify import ExportFile, LedgerURL, VerificationFailed
+from audit.verify import verify as run_verify
 from ledger.commands import Ledger
 from ledger.errors import LedgerError
 from ledger.exchange import FORMATS, export_lines, read_export
-from projections import signed_note
-from projections.checkpoints import issue_checkpoint
 from projections.digest import state_digest
 from projections.runner import READ_MODELS, Projector, run_tick
-from projections.verify import ExportFile, LedgerURL, VerificationFailed
-from projections.verify import verify as run_verify
 
 T = TypeVar("T", Ledger, Projector)
 

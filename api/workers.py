@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 from api.settings import Settings
 from api.websub import HubPublisher
-from projections.checkpoints import CHECKPOINT_EVENTS, issue_checkpoint, latest_checkpoint_size
+from audit.checkpoints import CHECKPOINT_EVENTS, issue_checkpoint, latest_checkpoint_size
 from projections.runner import RECONNECT_EVERY, UNREACHABLE, Projector, run_tick
 
 log = logging.getLogger("ledger.workers")

@@ -18,12 +18,12 @@ import httpx
 
 from api.main import create_app
 from api.settings import Settings
+from audit import signed_note
+from audit.checkpoints import issue_checkpoint
+from audit.verify import ExportFile, verify
 from benchmarks.rebuild import DEFAULT_URL
 from ledger.exchange import export_lines
-from projections import signed_note
-from projections.checkpoints import issue_checkpoint
 from projections.runner import Projector
-from projections.verify import ExportFile, verify
 
 
 def percentiles(samples: list[float]) -> str:

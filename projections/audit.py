@@ -12,9 +12,9 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent, Tracking
 
+from audit import merkle
 from ledger.exchange import export_line
 from ledger.storage import schema_lock
-from projections import merkle
 from projections.fold import Parsed
 from projections.store import StateView
 

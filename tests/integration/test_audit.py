@@ -16,12 +16,12 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.settings import Settings
+from audit import merkle, signed_note
+from audit.checkpoints import issue_checkpoint
+from audit.verify import ExportFile, LedgerURL, VerificationFailed, verify
 from ledger.commands import Ledger
 from ledger.exchange import export_lines, read_export
-from projections import merkle, signed_note
-from projections.checkpoints import issue_checkpoint
 from projections.runner import Projector
-from projections.verify import ExportFile, LedgerURL, VerificationFailed, verify
 from tests.factories import run, setup_ccm
 
 

@@ -26,8 +26,8 @@ from functools import partial
 
 import pytest
 
-from projections import merkle
-from projections.merkle import (
+from audit import merkle
+from audit.merkle import (
     EMPTY_ROOT,
     CompactRange,
     aligned_subtrees,

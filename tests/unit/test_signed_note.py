@@ -17,8 +17,8 @@ import hashlib
 
 import pytest
 
-from projections.merkle import EMPTY_ROOT
-from projections.signed_note import (
+from audit.merkle import EMPTY_ROOT
+from audit.signed_note import (
     AmbiguousKey,
     BadSignature,
     Checkpoint,

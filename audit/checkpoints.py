@@ -6,11 +6,12 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
+from audit import signed_note
+from audit.merkle import EMPTY_ROOT
 from ledger.commands import Outcome
-from projections import queries, signed_note
+from projections import queries
 from projections.audit import NAME as AUDIT
 from projections.digest import digest_in
-from projections.merkle import EMPTY_ROOT
 from projections.runner import Projector
 from projections.store import StateView
 

@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import orjson
 
+from audit import merkle, signed_note
 from ledger.commands import Ledger
 from ledger.errors import InvalidValue
 from ledger.exchange import export_line, read_export
-from projections import merkle, signed_note
 from projections.digest import state_digest
 from projections.runner import Projector
 

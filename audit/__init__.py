@@ -1,0 +1,1 @@
+"""Verifiable history: the Merkle tree and its proofs, signed notes, checkpoints and verification."""
