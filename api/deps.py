@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, time, timezone
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -88,14 +88,21 @@ def clock(
     ] = None,
     effective_on: Annotated[
         date | None,
-        Query(description="the world as it stood on this date, as known now",
-              examples=["2011-06-30"]),
+        Query(description="the world as it stood on this date, as known now: a fact dated "
+                          "by an interval counts from the interval's last day, when it is "
+                          "certain", examples=["2011-06-30"]),
+    ] = None,
+    include: Annotated[
+        Literal["possible"] | None,
+        Query(description="with effective_on: also count facts whose interval has begun "
+                          "but not ended by then (possibly true)"),
     ] = None,
 ) -> Clock:
     return Clock(
         known_at=parse_moment(as_known_at, "as_known_at") if as_known_at else None,
         known_at_position=at_position,
         effective_on=effective_on.isoformat() if effective_on else None,
+        possible=include == "possible",
     )
 
 

@@ -26,7 +26,9 @@ from api.routes import (
     log,
     operations,
     pages,
+    statements,
     summaries,
+    tiles,
     writes,
 )
 from api.settings import Settings
@@ -35,6 +37,10 @@ from api.workers import Workers
 from ledger.commands import Ledger
 from projections.audit import AuditModel
 from projections.store import open_view
+
+#: every route module, in the order routes are matched
+ROUTERS = (operations, audit, tiles, changes, log, summaries, statements, entities, feeds, writes,
+           pages)
 
 DESCRIPTION = """\
 An event-sourced ledger of public treaty commitments: every pledge, report submission,
@@ -94,7 +100,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     problems.install(app)
     openapi.install(app)
-    for module in (operations, audit, changes, log, summaries, entities, feeds, writes, pages):
+    for module in ROUTERS:
         app.include_router(module.router)
     if settings.write_rate:  # inside RequireToken: counts only writes with a valid token
         app.add_middleware(WriteRateLimit, per_minute=settings.write_rate,

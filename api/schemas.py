@@ -74,7 +74,7 @@ ReportId = Annotated[str, StringConstraints(min_length=5, max_length=200, patter
 EntityPath = Annotated[
     str,
     StringConstraints(
-        pattern=r"^(parties|instruments|commitments|fundings|obligations|reports|allegations)/[A-Za-z0-9._-]{1,200}$"
+        pattern=r"^(parties|instruments|commitments|fundings|obligations|reports|allegations|statements)/[A-Za-z0-9._-]{1,200}$"
     ),
 ]
 Day = date
@@ -137,6 +137,8 @@ class Source(BaseModel):
     document: ShortText | None = None
     paragraph: Annotated[str, StringConstraints(min_length=1, max_length=50,
                                                 pattern=LINE)] | None = None
+    footnote: Annotated[str, StringConstraints(min_length=1, max_length=50,
+                                               pattern=LINE)] | None = None
     url: URL | None = None
     retrieved_on: Day | None = None
 
@@ -167,7 +169,8 @@ class RegisterParty(Data):
 class ChangeTreatyStatus(Data):
     party: PartyCode
     instrument: Code
-    status: Literal["signed", "ratified", "acceded", "entered_into_force", "withdrew"]
+    #: `state_party` where the source does not say whether the party ratified or acceded
+    status: Literal["signed", "ratified", "acceded", "state_party", "entered_into_force", "withdrew"]
     on: Day
 
 
@@ -313,10 +316,13 @@ class AmendReport(Data):
 
 class FileAllegation(Data):
     id: EntityId | None = None
-    against: PartyCode
+    #: left out when the source names no user
+    against: PartyCode | None = None
     provision: Provision
     filed_by: ShortText
     place: ShortText | None = None
+    #: the registered party (a state) where the use or breach was reported
+    territory: PartyCode | None = None
     occurred_on: Day | None = None
     summary: Text
     evidence: Text | None = None
@@ -347,6 +353,37 @@ class ResolveAllegation(Data):
 class ReopenAllegation(Data):
     allegation: EntityId
     reason: Text
+
+
+StatementCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+
+
+class AddStatementCode(Data):
+    instrument: Code
+    code: StatementCode
+    label: ShortText
+    area: ShortText | None = None
+
+
+class Quantity(Data):
+    #: a plain decimal string ("64448458", "1.9"): no sign, exponent, separators or spaces
+    value: Annotated[str, StringConstraints(strip_whitespace=False,
+                                            pattern=r"^(0|[1-9][0-9]{0,17})(\.[0-9]{1,6})?$")]
+    unit: Name
+
+
+class RecordStatement(Data):
+    id: EntityId | None = None
+    instrument: Code
+    code: StatementCode
+    #: left out for a document's own total (then give a quantity) or a fact with no party named
+    party: PartyCode | None = None
+    described_as: Literal["state_party", "signatory", "state_not_party", "state",
+                          "organisation"] | None = None
+    provisions: Annotated[list[Provision], Field(max_length=50)] | None = None
+    quantity: Quantity | None = None
+    territory: PartyCode | None = None
+    text: Text
 
 
 class CorrectEntry(Data):
@@ -391,6 +428,8 @@ COMMANDS: dict[str, type[Data]] = {
     "issue_finding": IssueFinding,
     "resolve_allegation": ResolveAllegation,
     "reopen_allegation": ReopenAllegation,
+    "add_statement_code": AddStatementCode,
+    "record_statement": RecordStatement,
     "correct_entry": CorrectEntry,
     "retract_entry": RetractEntry,
 }

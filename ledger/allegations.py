@@ -28,13 +28,17 @@ class Allegation(Entity):
     kind = "allegations"
 
     class AllegationFiled(Entity.Created):
-        against: str
+        """`against` is None when the source names no user; `territory` (absent from events
+        recorded before it existed) is where the use or breach was reported."""
+
+        against: str | None
         provision: str
         filed_by: str
         place: str | None
         occurred_on: str | None
         summary: str
         evidence: str | None
+        territory: str | None = None
 
         def change(self, aggregate: Any) -> None:
             aggregate.against = self.against
@@ -85,12 +89,13 @@ class Allegation(Entity):
 
     @classmethod
     def file(
-        cls, ref: str, against: str, provision: str, filed_by: str, place: str | None,
-        occurred_on: str | None, summary: str, evidence: str | None,
+        cls, ref: str, against: str | None, provision: str, filed_by: str, place: str | None,
+        occurred_on: str | None, summary: str, evidence: str | None, territory: str | None = None,
     ) -> Allegation:
         return cls._start(
             cls.AllegationFiled, ref, against=against, provision=provision, filed_by=filed_by,
             place=place, occurred_on=occurred_on, summary=summary, evidence=evidence,
+            territory=territory,
         )
 
     def open_review(self, summary: str | None) -> None:

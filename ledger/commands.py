@@ -28,6 +28,7 @@ from ledger.obligations import Obligation
 from ledger.parties import Party
 from ledger.receipts import Receipt
 from ledger.reports import Report, report_ref
+from ledger.statements import Statement
 from ledger.storage import (
     EventStateTranscoder,
     canonical_json,
@@ -56,7 +57,7 @@ class Logged(NamedTuple):
 
 ENTITY_CLASSES: dict[str, type[Entity]] = {
     cls.kind: cls
-    for cls in (Party, Instrument, Commitment, Funding, Obligation, Report, Allegation)
+    for cls in (Party, Instrument, Commitment, Funding, Obligation, Report, Allegation, Statement)
 }
 NOT_FOUND: dict[str, type[errors.NotFound]] = {
     "parties": errors.PartyNotFound,
@@ -66,6 +67,7 @@ NOT_FOUND: dict[str, type[errors.NotFound]] = {
     "obligations": errors.ObligationNotFound,
     "reports": errors.ReportNotFound,
     "allegations": errors.AllegationNotFound,
+    "statements": errors.StatementNotFound,
 }
 #: how often a command is retried when a concurrent writer got to its entity first
 WRITE_ATTEMPTS = 3
@@ -151,7 +153,8 @@ class Ledger(Application):
         "refuse_extension", "declare_completion", "schedule_report", "submit_report",
         "amend_report", "file_allegation", "open_review", "request_clarification",
         "receive_response", "open_investigation", "issue_finding", "resolve_allegation",
-        "reopen_allegation", "correct_entry", "retract_entry",
+        "reopen_allegation", "add_statement_code", "record_statement", "correct_entry",
+        "retract_entry",
     })
 
     def execute(
@@ -523,15 +526,20 @@ class Ledger(Application):
     # -- allegations -----------------------------------------------------------------------
 
     def file_allegation(
-        self, id: str, against: str, provision: str, filed_by: str, summary: str,
+        self, id: str, provision: str, filed_by: str, summary: str, against: str | None = None,
         place: str | None = None, occurred_on: str | None = None, evidence: str | None = None,
+        territory: str | None = None,
     ) -> str:
+        """`against` is left out when the source names no user; `territory` is the registered
+        party where the use or breach was reported."""
         self._check_new(Allegation, id)
-        self._check_party(against, "against")
+        if against is not None:
+            self._check_party(against, "against")
+        if territory is not None:
+            self._check_party(territory, "territory")
         self._check_provisions([provision], "provision")
-        return self._commit(
-            Allegation.file(id, against, provision, filed_by, place, occurred_on, summary, evidence)
-        )
+        return self._commit(Allegation.file(
+            id, against, provision, filed_by, place, occurred_on, summary, evidence, territory))
 
     def open_review(self, allegation: str, summary: str | None = None) -> str:
         entity = self._load(Allegation, allegation)
@@ -569,6 +577,50 @@ class Ledger(Application):
         entity = self._load(Allegation, allegation)
         entity.reopen(reason)
         return self._commit(entity)
+
+    # -- what documents state ----------------------------------------------------------------
+
+    def add_statement_code(
+        self, instrument: str, code: str, label: str, area: str | None = None
+    ) -> str:
+        entity = self._load(Instrument, instrument)
+        entity.add_statement_code(code, label, area)
+        return self._commit(entity)
+
+    def record_statement(
+        self, id: str, instrument: str, code: str, text: str, party: str | None = None,
+        described_as: str | None = None, provisions: list[str] | None = None,
+        quantity: dict[str, str] | None = None, territory: str | None = None,
+    ) -> str:
+        """A statement's code must be registered on its instrument or one above it (a plan's
+        treaty); a statement without a party but with a quantity is a document's own total."""
+        self._check_new(Statement, id)
+        self._check_code(instrument, code)
+        if party is not None:
+            self._check_party(party)
+        if territory is not None:
+            self._check_party(territory, "territory")
+        self._check_provisions(provisions or [])
+        return self._commit(Statement.record(
+            id, instrument=instrument, code=code, party=party, described_as=described_as,
+            provisions=provisions or [], quantity=quantity, territory=territory, text=text))
+
+    def _check_code(self, instrument: str, code: str) -> None:
+        """Find `code` on the instrument or up its chain of parents."""
+        seen: list[str] = []
+        current: str | None = instrument
+        while current is not None and current not in seen:
+            try:
+                entity = self._load(Instrument, current)
+            except errors.InstrumentNotFound as error:
+                raise errors.InstrumentNotFound(str(error), field="instrument") from None
+            if entity.has_code(code):
+                return
+            seen.append(current)
+            current = entity.parent
+        raise errors.StatementCodeNotFound(
+            f"{code!r} is not a statement code of {' or '.join(seen)}; register it first "
+            "with add_statement_code")
 
     # -- corrections -----------------------------------------------------------------------
 

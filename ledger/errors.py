@@ -29,6 +29,14 @@ class ProvisionNotFound(NotFound):
     field = "provisions"
 
 
+class StatementCodeNotFound(NotFound):
+    field = "code"
+
+
+class StatementNotFound(NotFound):
+    field = "statement"
+
+
 class CommitmentNotFound(NotFound):
     field = "commitment"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.entity import Entity
-from ledger.errors import AlreadyExists, ProvisionNotFound
+from ledger.errors import AlreadyExists, ProvisionNotFound, StatementCodeNotFound
 
 
 class Instrument(Entity):
@@ -21,7 +21,9 @@ class Instrument(Entity):
         def change(self, aggregate: Any) -> None:
             aggregate.code = self.code
             aggregate.title = self.title
+            aggregate.parent = self.parent
             aggregate.provisions = {}
+            aggregate.codes = {}
 
     class ProvisionAdded(Entity.Event):
         number: str
@@ -32,6 +34,18 @@ class Instrument(Entity):
 
         def change(self, aggregate: Any) -> None:
             aggregate.provisions[self.number] = self.title
+
+    class StatementCodeAdded(Entity.Event):
+        """A code of the vocabulary that statements under this instrument (or a plan below
+        it) are recorded in."""
+
+        code: str
+        label: str
+        area: str | None
+
+        def change(self, aggregate: Any) -> None:
+            # instruments recorded before vocabularies existed have no `codes` yet
+            aggregate.codes = {**getattr(aggregate, "codes", {}), self.code: self.label}
 
     @classmethod
     def register(
@@ -55,3 +69,11 @@ class Instrument(Entity):
     def check_provision(self, number: str) -> None:
         if number not in self.provisions:
             raise ProvisionNotFound(f"{self.code} has no provision {number}")
+
+    def add_statement_code(self, code: str, label: str, area: str | None) -> None:
+        if code in getattr(self, "codes", {}):
+            raise AlreadyExists(f"{self.code} already has the statement code {code}", field="code")
+        self.trigger_event(self.StatementCodeAdded, code=code, label=label, area=area)
+
+    def has_code(self, code: str) -> bool:
+        return code in getattr(self, "codes", {})

@@ -6,7 +6,9 @@ from typing import Any
 
 from ledger.entity import Entity
 
-TREATY_STATUSES = ("signed", "ratified", "acceded", "entered_into_force", "withdrew")
+#: `state_party`: bound by the treaty, where the source does not say whether by ratification or
+#: accession
+TREATY_STATUSES = ("signed", "ratified", "acceded", "state_party", "entered_into_force", "withdrew")
 
 
 class Party(Entity):

@@ -94,7 +94,20 @@ def _treaty_status_changed(s: State, c: Change) -> None:
 def _instrument_registered(s: State, c: Change) -> None:
     s.update(code=c.fields["code"], title=c.fields["title"],
              instrument_kind=c.fields["instrument_kind"], parent=c.fields["parent"],
-             adopted_on=c.fields["adopted_on"], provisions={})
+             adopted_on=c.fields["adopted_on"], provisions={}, statement_codes={})
+
+
+def _statement_code_added(s: State, c: Change) -> None:
+    f = c.fields
+    s["statement_codes"] = {**s.get("statement_codes", {}),
+                            f["code"]: {"label": f["label"], "area": f["area"]}}
+
+
+def _statement_recorded(s: State, c: Change) -> None:
+    s.update({k: c.fields[k] for k in ("instrument", "code", "party", "described_as",
+                                       "provisions", "quantity", "territory", "text")})
+    s["on"] = c.effective_on or c.effective_from
+    s["sources"] = c.sources
 
 
 def _provision_added(s: State, c: Change) -> None:
@@ -205,6 +218,7 @@ def _report_amended(s: State, c: Change) -> None:
 def _allegation_filed(s: State, c: Change) -> None:
     s.update({k: c.fields[k] for k in ("against", "provision", "filed_by", "place", "occurred_on",
                                        "summary", "evidence")})
+    s["territory"] = c.fields.get("territory")
     s.update(state="filed", steps=[], findings=[], outcome=None, recommendation=None)
 
 
@@ -237,6 +251,8 @@ REDUCERS: dict[str, Reducer] = {
     "TreatyStatusChanged": _treaty_status_changed,
     "InstrumentRegistered": _instrument_registered,
     "ProvisionAdded": _provision_added,
+    "StatementCodeAdded": _statement_code_added,
+    "StatementRecorded": _statement_recorded,
     "CommitmentPledged": _commitment_pledged,
     "ProgressReported": _progress_reported,
     "DueDateExtended": _due_date_extended,
@@ -260,7 +276,11 @@ REDUCERS: dict[str, Reducer] = {
         "FindingIssued", "AllegationResolved", "AllegationReopened",
     )},
 }
-CORRECTIONS = ("EntryCorrected", "EntryRetracted")
+CORRECTIONS = frozenset({"EntryCorrected", "EntryRetracted"})
+#: what registers names and vocabularies rather than facts of the world: every "as effective
+#: on" view includes them (a registered party exists on any date)
+TIMELESS = frozenset({"PartyRegistered", "InstrumentRegistered", "ProvisionAdded",
+                      "StatementCodeAdded"})
 
 
 def apply(state: State | None, change: Change) -> State:

@@ -58,6 +58,10 @@ class Names:
         self.parties: dict[str, str] = {}
         self.instruments: dict[str, str] = {}
         self.provisions: dict[str, dict[str, Provision]] = {}
+        #: each action plan's treaty
+        self.parents: dict[str, str] = {}
+        #: each instrument's statement codes and their labels
+        self.codes: dict[str, dict[str, str]] = {}
 
     def learn(self, state: dict[str, Any]) -> None:
         """Take in the current state of a party or an instrument (other entities are ignored)."""
@@ -66,6 +70,13 @@ class Names:
             self.parties[code] = one_line(state.get("name"))
         elif state.get("kind") == "instruments":
             self.instruments[code] = short_title(one_line(state.get("title")))
+            if isinstance(parent := state.get("parent"), str):
+                self.parents[code] = parent
+            codes = state.get("statement_codes")
+            self.codes[code] = {
+                name: one_line(entry.get("label")) for name, entry in
+                (codes.items() if isinstance(codes, dict) else ()) if isinstance(entry, dict)
+            }
             provisions = state.get("provisions")
             self.provisions[code] = {
                 number: Provision.of(number, provision.get("kind"), provision.get("title"))
@@ -95,6 +106,20 @@ class Names:
             return None
         code, _, number = ref.partition(":")
         return self.provisions.get(code, {}).get(number)
+
+    def lineage(self, code: str) -> list[str]:
+        """The instrument and those above it: `VAP`, `CCM`."""
+        chain = [code]
+        while (parent := self.parents.get(chain[-1])) is not None and parent not in chain:
+            chain.append(parent)
+        return chain
+
+    def code_label(self, instrument: Any, code: Any) -> str:
+        """The label of a statement code, looked up the instrument's lineage; else the code."""
+        for owner in self.lineage(one_line(instrument)):
+            if label := self.codes.get(owner, {}).get(one_line(code)):
+                return label
+        return one_line(code)
 
     def is_party(self, code: Any) -> bool:
         return isinstance(code, str) and code in self.parties

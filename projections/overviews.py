@@ -19,7 +19,7 @@ PAGE_ROWS = 50
 FACET_WINDOW = 5000
 OPEN_ALLEGATION_STATES = ("filed", "under_review", "clarification_requested", "response_received",
                           "investigation")
-FAMILIES = ("commitments", "obligations", "reports", "allegations", "fundings")
+FAMILIES = ("commitments", "obligations", "reports", "allegations", "fundings", "statements")
 
 
 @dataclass(frozen=True)

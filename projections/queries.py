@@ -8,13 +8,13 @@ from typing import Any
 
 import orjson
 
-from projections.fold import CORRECTIONS, Change, State, fold
+from projections.fold import CORRECTIONS, TIMELESS, Change, State, fold
 from projections.store import CHANGE_COLUMNS, StateView, change_from_row
 
-BOUND = ("ratified", "acceded", "entered_into_force")
+BOUND = ("ratified", "acceded", "state_party", "entered_into_force")
 #: the entity families: a change-log `kind` filter names one of them or an event type
 FAMILIES = frozenset({"parties", "instruments", "commitments", "fundings", "obligations",
-                      "reports", "allegations", "checkpoints"})
+                      "reports", "allegations", "statements", "checkpoints"})
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,9 @@ class Clock:
     known_at: str | None = None  # RFC 3339 time: what the ledger knew then
     known_at_position: int | None = None  # or a log position
     effective_on: str | None = None  # YYYY-MM-DD: the world as it stood that day
+    #: count facts dated by an interval from its first day (possibly true) rather than from
+    #: its last (certainly true)
+    possible: bool = False
 
     @property
     def is_now(self) -> bool:
@@ -35,12 +38,25 @@ class Clock:
         if self.known_at is not None and change.recorded_at > self.known_at:
             return False
         # corrections fix the facts of what they correct, whatever their own date
-        if self.effective_on is not None and change.type not in CORRECTIONS:
-            return change.effective_from <= self.effective_on
+        if self.effective_on is not None and change.type not in UNDATED:
+            return self.took_effect(change)
         return True
+
+    def took_effect(self, change: Change) -> bool:
+        """Whether the change had taken effect by `effective_on`: certainly (its interval has
+        ended), or possibly (its interval has begun) when the clock counts what was possible."""
+        day = change.effective_from if self.possible else change.effective_to
+        return day <= (self.effective_on or "")
+
+    def uncertain(self, change: Change) -> bool:
+        """A dated fact that may or may not have taken effect by `effective_on`."""
+        return (self.effective_on is not None and change.type not in UNDATED
+                and change.effective_from <= self.effective_on < change.effective_to)
 
 
 NOW = Clock()
+#: changes an "as effective on" view takes whatever their date
+UNDATED = CORRECTIONS | TIMELESS
 
 
 def _rows(view: StateView, statement: str, params: tuple[Any, ...] | list[Any] = ()) -> list[Any]:
@@ -55,11 +71,35 @@ def entity_changes(view: StateView, path: str) -> list[Change]:
 
 
 def entity(view: StateView, path: str, clock: Clock = NOW) -> State | None:
-    """One entity's state now, as known at a time or position, or as effective on a date."""
+    """One entity's state now, as known at a time or position, or as effective on a date.
+    As effective on a date, `uncertain` lists the facts dated by an interval around that day:
+    counted only when the clock counts what was possible."""
     if clock.is_now:
         rows = _rows(view, "SELECT state FROM entities WHERE path = ?", (path,))
         return orjson.loads(rows[0]["state"]) if rows else None
-    return fold(c for c in entity_changes(view, path) if clock.includes(c))
+    changes = entity_changes(view, path)
+    state = fold(c for c in changes if clock.includes(c))
+    if state is not None and clock.effective_on is not None:
+        known = Clock(clock.known_at, clock.known_at_position)
+        state["uncertain"] = [
+            {"event_id": c.event_id, "type": c.type, "effective_on": c.effective_on,
+             "counted": clock.possible}
+            for c in changes if known.includes(c) and clock.uncertain(c)
+        ]
+    return state
+
+
+def family(view: StateView, code: str) -> list[str]:
+    """An instrument and every instrument below it (a treaty's action plans)."""
+    parents = {}
+    for row in _rows(view, "SELECT state FROM entities WHERE kind = 'instruments'"):
+        state = orjson.loads(row["state"])
+        parents[state["code"]] = state.get("parent")
+    codes = [code]
+    for member in codes:
+        codes.extend(child for child, parent in sorted(parents.items())
+                     if parent == member and child not in codes)
+    return codes
 
 
 def entities(
@@ -71,9 +111,10 @@ def entities(
     if party is not None:
         where.append("party = ?")
         params.append(party)
-    if instrument is not None:
-        where.append("instrument = ?")
-        params.append(instrument)
+    if instrument is not None:  # an action plan's entities count under its treaty
+        members = family(view, instrument)
+        where.append(f"instrument IN ({', '.join('?' * len(members))})")
+        params.extend(members)
     if clock.is_now:
         rows = _rows(view, f"SELECT state FROM entities WHERE {' AND '.join(where)} ORDER BY path",
                      params)
@@ -217,12 +258,13 @@ def instrument_summary(
     """Who is where, for one treaty, as of the clock: the parties behind each count a progress
     report gives (States Parties, stockpiles declared and destroyed, clearance, legislation,
     reports submitted, on time, late or missing, allegations by state). `today` judges due dates."""
+    members = family(view, instrument)
     statuses: dict[str, set[str]] = defaultdict(set)
     for party in entities(view, "parties", clock):
         if instrument in party["statuses"]:
             statuses[party["statuses"][instrument]["status"]].add(party["code"])
     obligations = [o for o in entities(view, "obligations", clock)
-                   if o["provision"].split(":", 1)[0] == instrument]
+                   if o["provision"].split(":", 1)[0] in members]
     by_kind: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for o in obligations:
         counts = by_kind[o["obligation_kind"]]
@@ -235,7 +277,7 @@ def instrument_summary(
             counts["overdue"].add(o["party"])
         if o["extensions"]:
             counts["extension_requested"].add(o["party"])
-    reports = [r for r in entities(view, "reports", clock) if r["instrument"] == instrument]
+    reports = [r for r in entities(view, "reports", clock) if r["instrument"] in members]
     timeliness: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for r in reports:
         timeliness[r["report_kind"]][report_timeliness(r, today)].add(r["party"])
@@ -243,17 +285,165 @@ def instrument_summary(
             timeliness[r["report_kind"]]["submitted"].add(r["party"])
     allegations: dict[str, set[str]] = defaultdict(set)
     for a in entities(view, "allegations", clock):
-        if a["provision"].split(":", 1)[0] == instrument:
-            allegations[a["state"]].add(a["against"])
+        if a["provision"].split(":", 1)[0] in members:
+            allegations[a["state"]].add(a["against"] or UNNAMED)
+    states_parties = set().union(*(statuses.get(s, set()) for s in BOUND))
+    said = statements(view, clock, instrument=instrument)
+    figures = stated_figures(said)
     return {
         "instrument": instrument,
         "as_of": today,
-        "states_parties": sorted(set().union(*(statuses.get(s, set()) for s in BOUND))),
+        "states_parties": sorted(states_parties),
         "treaty_status": _lists(statuses),
+        "totals": {
+            "states_parties": _beside(states_parties, figures.pop(("states-parties", "state_party"), [])),
+            "signatories": _beside(statuses.get("signed", set()),
+                                   figures.pop(("signatories", "signatory"), [])),
+        },
         "obligations": {kind: _lists(counts) for kind, counts in sorted(by_kind.items())},
         "reports": {kind: _lists(counts) for kind, counts in sorted(timeliness.items())},
         "allegations": _lists(allegations),
+        "statements": statement_counts(view, said, figures),
+        "described_differently": described_differently(said, statuses),
     }
+
+
+#: how a treaty status describes a party, to set beside how documents describe it
+STATUS_DESCRIPTIONS = {**dict.fromkeys(BOUND, "state_party"), "signed": "signatory"}
+
+
+def described_differently(
+    said: list[State], statuses: dict[str, set[str]]
+) -> dict[str, dict[str, list[str]]]:
+    """Parties that documents (or a document and the party's recorded treaty status) describe
+    in more than one way: each description with the statements that use it (`status`: the
+    recorded treaty status)."""
+    descriptions: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for status, parties in statuses.items():
+        if status in STATUS_DESCRIPTIONS:
+            for party in parties:
+                descriptions[party][STATUS_DESCRIPTIONS[status]].append("status")
+    for statement in said:
+        if statement["party"] is not None and statement["described_as"] in (
+                "state_party", "signatory", "state_not_party"):
+            descriptions[statement["party"]][statement["described_as"]].append(statement["id"])
+    return {party: {d: sorted(ids) for d, ids in sorted(found.items())}
+            for party, found in sorted(descriptions.items()) if len(found) > 1}
+
+
+#: how an allegation whose source names no user is counted
+UNNAMED = "(not named)"
+
+
+def _beside(named: set[str], figures: list[State]) -> dict[str, Any]:
+    """The parties the ledger names beside the document's own total (its latest one), and
+    the difference (stated minus named) when the total is a whole number."""
+    latest = figures[-1] if figures else None
+    stated = latest["quantity"]["value"] if latest else None
+    return {
+        "named": sorted(named), "count": len(named), "stated": stated,
+        "difference": int(stated) - len(named) if stated and stated.isdigit() else None,
+        "figures": [{"id": f["id"], **f["quantity"], "on": f["on"], "sources": f["sources"]}
+                    for f in figures],
+    }
+
+
+# -- statements: what documents state ---------------------------------------------------------
+
+#: the fields a list of statements is filtered by, each equal to the given value
+STATEMENT_FIELDS = ("code", "party", "described_as", "territory")
+
+
+@dataclass(frozen=True)
+class StatementFilter:
+    instrument: str | None = None  # the instrument or a plan below it
+    action: str | None = None  # one of the statement's provisions, such as VAP:8
+    code: str | None = None
+    party: str | None = None
+    described_as: str | None = None
+    territory: str | None = None
+    area: str | None = None  # the area its code is registered under
+    figures: bool | None = None  # only a document's own totals (True), or only the rest
+
+
+def statements(
+    view: StateView, clock: Clock = NOW, where: StatementFilter | None = None, **fields: Any
+) -> list[State]:
+    """Statements standing on the clock (retracted ones left out), filtered on every field,
+    oldest first."""
+    where = where or StatementFilter(**fields)
+    found = entities(view, "statements", clock, party=where.party, instrument=where.instrument)
+    areas = code_areas(view) if where.area is not None else {}
+    result = []
+    for state in found:
+        if state["retracted"] or any(
+            getattr(where, key) is not None and state.get(key) != getattr(where, key)
+            for key in STATEMENT_FIELDS
+        ):
+            continue
+        if where.action is not None and where.action not in state["provisions"]:
+            continue
+        if where.figures is not None and where.figures != is_figure(state):
+            continue
+        if where.area is not None and areas.get((state["instrument"], state["code"])) != where.area:
+            continue
+        result.append(state)
+    return sorted(result, key=lambda s: (s["on"] or "", s["path"]))
+
+
+def is_figure(statement: State) -> bool:
+    """A document's own total: no party, a quantity."""
+    return statement.get("party") is None and bool(statement.get("quantity"))
+
+
+def code_areas(view: StateView) -> dict[tuple[str, str], str | None]:
+    """(instrument, code) -> area, for every statement code, with each plan's statements
+    also finding the codes of the instruments above it."""
+    codes: dict[str, dict[str, Any]] = {}
+    parents: dict[str, str | None] = {}
+    for row in _rows(view, "SELECT state FROM entities WHERE kind = 'instruments'"):
+        state = orjson.loads(row["state"])
+        codes[state["code"]] = state.get("statement_codes") or {}
+        parents[state["code"]] = state.get("parent")
+    areas: dict[tuple[str, str], str | None] = {}
+    for instrument in codes:
+        chain = [instrument]
+        while (parent := parents.get(chain[-1])) and parent not in chain:
+            chain.append(parent)
+        for owner in reversed(chain):  # the nearest registration wins
+            for code, entry in codes.get(owner, {}).items():
+                areas[(instrument, code)] = entry.get("area")
+    return areas
+
+
+def stated_figures(said: list[State]) -> dict[tuple[str, str], list[State]]:
+    """The documents' own totals by (code, described_as), oldest first."""
+    figures: dict[tuple[str, str], list[State]] = defaultdict(list)
+    for statement in said:
+        if is_figure(statement):
+            figures[(statement["code"], statement["described_as"] or "any")].append(statement)
+    return figures
+
+
+def statement_counts(
+    view: StateView, said: list[State], figures: dict[tuple[str, str], list[State]]
+) -> dict[str, Any]:
+    """Per statement code and description: the parties named, beside the document's total."""
+    named: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for statement in said:
+        if statement["party"] is not None:
+            named[(statement["code"], statement["described_as"] or "any")].add(statement["party"])
+    labels: dict[str, dict[str, Any]] = {}
+    for row in _rows(view, "SELECT state FROM entities WHERE kind = 'instruments'"):
+        for code, entry in (orjson.loads(row["state"]).get("statement_codes") or {}).items():
+            labels.setdefault(code, entry)
+    counts: dict[str, Any] = {}
+    for code, described in sorted(set(named) | set(figures)):
+        entry = counts.setdefault(code, {"label": labels.get(code, {}).get("label", code),
+                                         "area": labels.get(code, {}).get("area"), "by": {}})
+        entry["by"][described] = _beside(named.get((code, described), set()),
+                                         figures.get((code, described), []))
+    return counts
 
 
 def _lists(groups: dict[str, set[str]]) -> dict[str, list[str]]:
@@ -261,9 +451,10 @@ def _lists(groups: dict[str, set[str]]) -> dict[str, list[str]]:
 
 
 def progress_matrix(view: StateView, plan: str, clock: Clock = NOW) -> dict[str, Any]:
-    """Party x action of an action plan: pledged, reported (progress or a report covering it),
-    completed (a commitment assessed kept)."""
-    rank = {"pledged": 1, "reported": 2, "completed": 3}
+    """Party x action of an action plan: pledged, stated (a document states something about
+    the party on that action), reported (progress or a report covering it), completed (a
+    commitment assessed kept)."""
+    rank = {"pledged": 1, "stated": 2, "reported": 3, "completed": 4}
     cells: dict[str, dict[str, str]] = defaultdict(dict)
 
     def mark(party: str, action: str, level: str) -> None:
@@ -281,6 +472,10 @@ def progress_matrix(view: StateView, plan: str, clock: Clock = NOW) -> dict[str,
         for provision in r["covers"]:
             if provision.startswith(plan + ":") and r["received_on"]:
                 mark(r["party"], provision.split(":", 1)[1], "reported")
+    for statement in statements(view, clock):
+        for provision in statement["provisions"]:
+            if provision.startswith(plan + ":") and statement["party"] is not None:
+                mark(statement["party"], provision.split(":", 1)[1], "stated")
     actions = sorted({a for row in cells.values() for a in row}, key=_natural)
     return {"plan": plan, "actions": actions,
             "parties": {party: dict(sorted(row.items(), key=lambda kv: _natural(kv[0])))

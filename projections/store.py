@@ -34,7 +34,7 @@ from projections.summaries import summarise
 #: the name the read model's position is tracked under
 NAME = "state"
 #: bump when the tables or their rows change: an older read model is dropped and rebuilt
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 APP = "Ledger"
 #: the kinds of entity whose names summaries use
 NAMED = ("parties", "instruments")
@@ -289,6 +289,8 @@ def change_row(
     """The change-log row of one event, and the references it is filtered by."""
     state = after or before or {}
     parties, instruments, provisions = change_subjects(change, state)
+    # an action plan's records count under its treaty too
+    instruments = _distinct([i for code in instruments for i in names.lineage(code)])
     row = (
         change.position, change.event_id, change.type, change.entity, change.kind,
         change.version, parties[0] if parties else None, instruments[0] if instruments else None,
@@ -305,7 +307,8 @@ def change_row(
 def entity_party(state: State) -> str | None:
     if state["kind"] == "parties":
         return state.get("code")
-    return state.get("party") or state.get("against") or state.get("donor")
+    return (state.get("party") or state.get("against") or state.get("donor")
+            or state.get("territory"))
 
 
 def entity_instrument(state: State) -> str | None:
@@ -336,7 +339,7 @@ def change_subjects(change: Change, state: State) -> tuple[list[str], list[str],
         if change.type == "ProvisionAdded":
             provisions.append(f"{state.get('code')}:{change.fields['number']}")
     else:
-        for key in ("party", "against", "donor", "recipient"):
+        for key in ("party", "against", "donor", "recipient", "territory"):
             if value := state.get(key):
                 parties.append(value)
         provisions.extend(state.get("provisions") or ())

@@ -188,9 +188,34 @@ def _subject(state: State, names: Names, detail: int) -> str:
         return (f"the {_report(state)} of {_party(state, names)} to "
                 f"{names.instrument(state.get('instrument'), short=detail >= 2)}")
     if kind == "allegations":
-        return (f"the allegation against {_party(state, names, 'against')}"
-                f"{_under(_provision(names, state.get('provision'), detail))}")
+        party, under = _against(state, names, detail)
+        return f"the allegation against {party}{under}"
+    if kind == "statements":
+        return f"the {_statement(state, names, detail)}"
     return one_line(state.get("path"))
+
+
+DESCRIBED = {"state_party": "a State Party", "signatory": "a signatory",
+             "state_not_party": "a State not party", "state": "a state",
+             "organisation": "an organisation"}
+
+
+def _statement(state: State, names: Names, detail: int) -> str:
+    """`statement on Canada (CAN) as a signatory under Article 3 of the CCM (Has stockpiles)`,
+    or `stated figure of the CCM (States Parties 60 States)`."""
+    label = names.code_label(state.get("instrument"), state.get("code"))
+    if state.get("party"):
+        described = DESCRIBED.get(one_line(state.get("described_as")))
+        as_ = f" as {described}" if described else ""
+        where = _provisions(names, state.get("provisions"), detail) or names.instrument(
+            state.get("instrument"), short=detail >= 2)
+        return f"statement on {_party(state, names)}{as_}{_under(where)} ({label})"
+    quantity = state.get("quantity") if isinstance(state.get("quantity"), dict) else {}
+    value = f" {one_line(quantity.get('value'))} {one_line(quantity.get('unit'))}" if quantity else ""
+    where = (f" in {names.party(state['territory'])}" if state.get("territory") else "")
+    noun = "stated figure" if quantity else "statement"
+    return (f"{noun} of {names.instrument(state.get('instrument'), short=detail >= 2)}"
+            f"{where} ({label}{value})")
 
 
 # -- one template per event type -------------------------------------------------------------
@@ -200,6 +225,7 @@ STATUSES = {
     "signed": "{party} signed {instrument}", "ratified": "{party} ratified {instrument}",
     "acceded": "{party} acceded to {instrument}", "withdrew": "{party} withdrew from {instrument}",
     "entered_into_force": "{instrument} entered into force for {party}",
+    "state_party": "{party} was a State Party to {instrument}",
     "": "{party}: status under {instrument} now {status}",
 }
 INSTRUMENT_KINDS = {"treaty": "a treaty", "action_plan": "an action plan"}
@@ -216,7 +242,8 @@ def _treaty_status(c: Change, f: dict, s: State, n: Names, d: int) -> tuple[str,
     head = STATUSES.get(status, STATUSES[""]).format(
         party=n.party(s.get("id")), instrument=n.instrument(f.get("instrument"), short=d >= 2),
         status=_words(status))
-    return head + (f" on {_date(f.get('on'))}" if f.get("on") else ""), None
+    on = "by" if status == "state_party" else "on"
+    return head + (f" {on} {_date(f.get('on'))}" if f.get("on") else ""), None
 
 
 def _instrument_registered(c: Change, f: dict, s: State, n: Names, d: int) -> tuple[str, Any]:
@@ -332,8 +359,12 @@ def _report_submitted(c: Change, f: dict, s: State, n: Names, d: int) -> tuple[s
 
 
 def _against(s: State, n: Names, d: int) -> tuple[str, str]:
-    """The party an allegation is against, and ` under` its provision."""
-    return _party(s, n, "against"), _under(_provision(n, s.get("provision"), d))
+    """The party an allegation is against (an unnamed user, where the source names none),
+    and ` under` its provision."""
+    party = _party(s, n, "against") if s.get("against") else "an unnamed user"
+    if s.get("territory") and s.get("territory") != s.get("against"):
+        party += f" in {_party(s, n, 'territory')}"
+    return party, _under(_provision(n, s.get("provision"), d))
 
 
 def _allegation_filed(c: Change, f: dict, s: State, n: Names, d: int) -> tuple[str, Any]:
@@ -376,6 +407,15 @@ def _entry_retracted(c: Change, f: dict, s: State, n: Names, d: int) -> tuple[st
     return f"Retraction of an entry on {_subject(s, n, d)}", f.get("reason")
 
 
+def _statement_code_added(c: Change, f: dict, s: State, n: Names, d: int) -> tuple[str, Any]:
+    return (f"Statement code {one_line(f.get('code'))} of "
+            f"{n.instrument(s.get('id'), short=d >= 2)} added", f.get("label"))
+
+
+def _statement_recorded(c: Change, f: dict, s: State, n: Names, d: int) -> tuple[str, Any]:
+    return _statement(s, n, d), f.get("text")
+
+
 def _checkpoint_issued(c: Change, f: dict, s: State, n: Names, d: int) -> tuple[str, Any]:
     size = f.get("tree_size")
     size = f"{size:,}" if isinstance(size, int) else one_line(size)
@@ -412,5 +452,7 @@ TEMPLATES: dict[str, Template] = {
     "FindingIssued": _finding_issued,
     "EntryCorrected": _entry_corrected,
     "EntryRetracted": _entry_retracted,
+    "StatementCodeAdded": _statement_code_added,
+    "StatementRecorded": _statement_recorded,
     "CheckpointIssued": _checkpoint_issued,
 }

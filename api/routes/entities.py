@@ -3,6 +3,7 @@
 # no `from __future__ import annotations`: the route factories close over their Path patterns
 
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
@@ -22,7 +23,10 @@ FAMILIES = {
     "obligations": ("obligation", r"^[A-Za-z0-9._-]{1,200}$", "ccm-art3-HRV"),
     "reports": ("report", r"^[A-Za-z0-9._-]{1,200}$", "CCM-HRV-initial-2010"),
     "allegations": ("allegation", r"^[A-Za-z0-9._-]{1,200}$", "apmbc-cc-2019-SSD"),
+    "statements": ("statement", r"^[A-Za-z0-9._-]{1,200}$", "ccm-beirut-4-states-parties"),
 }
+#: families whose list has a route of its own, with more filters
+OWN_LIST = frozenset({"statements"})
 NOT_FOUND = {404: {"model": Problem, "description": "no such entity (at that time)"}}
 
 
@@ -57,6 +61,12 @@ def _get_route(kind: str, pattern: str, example: str) -> Any:
     ) -> dict[str, Any]:
         state = queries.entity(view, f"{kind}/{id}", clock)
         if state is None:
+            if clock.effective_on and not clock.possible and queries.entity(
+                    view, f"{kind}/{id}", replace(clock, possible=True)) is not None:
+                raise HTTPException(404, f"{kind}/{id} is not certainly on record as effective "
+                                         f"on {clock.effective_on}, only possibly (it dates from "
+                                         "an interval not yet over then): ask with "
+                                         "include=possible")
             raise HTTPException(404, f"{kind}/{id} is not in the ledger (at that time)")
         if clock.is_now:
             response.headers["ETag"] = f'"v{state["version"]}"'
@@ -81,8 +91,9 @@ def _history_route(kind: str, pattern: str, example: str) -> Any:
 
 
 for _kind, (_noun, _pattern, _example) in FAMILIES.items():
-    router.add_api_route(f"/v1/{_kind}", _list_route(_kind), methods=["GET"],
-                         operation_id=f"list_{_kind}", summary=f"List {_kind}")
+    if _kind not in OWN_LIST:
+        router.add_api_route(f"/v1/{_kind}", _list_route(_kind), methods=["GET"],
+                             operation_id=f"list_{_kind}", summary=f"List {_kind}")
     router.add_api_route(f"/v1/{_kind}/{{id}}", _get_route(_kind, _pattern, _example),
                          methods=["GET"], operation_id=f"get_{_noun}",
                          responses={**NOT_FOUND, **_links(_noun)},

@@ -15,7 +15,7 @@ from api.routes.changes import FilterDep, change_filter
 from feeds.model import entity_page
 from projections import queries
 from projections.fold import REDUCERS
-from projections.queries import ChangeFilter
+from projections.queries import FAMILIES, ChangeFilter
 
 router = APIRouter(tags=["feeds"])
 Format = Annotated[str, Path(pattern="^(atom|rss|json)$", description="atom, rss or json")]
@@ -26,9 +26,7 @@ FEED = {200: {"content": {"application/atom+xml": {}, "application/rss+xml": {},
                           "application/feed+json": {}}},
         304: {"description": "not modified since the ETag or date given"},
         404: {"description": "no such scope or page"}}
-FAMILIES = ("parties", "instruments", "commitments", "fundings", "obligations", "reports",
-            "allegations", "checkpoints")
-KINDS = frozenset(REDUCERS) | {"EntryCorrected", "EntryRetracted"} | set(FAMILIES)
+KINDS = frozenset(REDUCERS) | {"EntryCorrected", "EntryRetracted"} | FAMILIES
 #: the filters of `GET /v1/changes`, in the order a query feed's canonical query lists them
 FILTERS = tuple(inspect.signature(change_filter).parameters)
 

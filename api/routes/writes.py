@@ -67,6 +67,10 @@ WRITES: list[tuple[str, str, str | None, str, str]] = [
      "Record the resolution of an allegation"),
     ("/v1/allegations/{allegation}/reopening", "reopen_allegation", "allegation", "adjudicate",
      "Record that an allegation was reopened"),
+    ("/v1/instruments/{instrument}/statement-codes", "add_statement_code", "instrument", "record",
+     "Add a code to the vocabulary statements are recorded in"),
+    ("/v1/statements", "record_statement", None, "record",
+     "Record what a document states about a party, or a document's own total"),
     ("/v1/corrections", "correct_entry", None, "record", "Correct an earlier entry"),
     ("/v1/retractions", "retract_entry", None, "record", "Retract an earlier entry"),
 ]
@@ -74,7 +78,7 @@ WRITES: list[tuple[str, str, str | None, str, str]] = [
 ENTITY_FAMILY = {
     "party": "parties", "instrument": "instruments", "commitment": "commitments",
     "funding": "fundings", "obligation": "obligations", "report": "reports",
-    "allegation": "allegations",
+    "allegation": "allegations", "statement": "statements",
 }
 
 
@@ -144,6 +148,12 @@ ILLUSTRATIONS: dict[str, dict[str, Any]] = {
     "schedule_report": {"party": "LAO", "instrument": "CCM", "kind": "annual", "period": "2011",
                         "due_on": "2012-04-30"},
     "withdraw_commitment": {"commitment": "ccm-ratify-2011-PER", "reason": "Pledge superseded"},
+    "add_statement_code": {"instrument": "CCM", "code": "stockpile-existing",
+                           "label": "Has existing stockpiles", "area": "stockpile_destruction"},
+    "record_statement": {"id": "ccm-beirut-30-fn17-CAN", "instrument": "CCM",
+                         "code": "stockpile-existing", "party": "CAN", "described_as": "signatory",
+                         "provisions": ["CCM:3"],
+                         "text": "Canada is reported to have existing stockpiles."},
 }
 EXAMPLES = {**ILLUSTRATIONS, **demo_examples()}
 

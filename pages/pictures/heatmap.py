@@ -14,7 +14,8 @@ from pages.pictures.svg import (LINK, MUTED, PAPER, element, figure, link, num, 
 
 # A one-hue ramp from light to dark: ordered like the levels, readable in greyscale and by every
 # kind of colour vision (ColorBrewer "Blues").
-LEVELS = {"pledged": "#c6dbef", "reported": "#4292c6", "completed": "#08306b"}
+LEVELS = {"pledged": "#c6dbef", "stated": "#8cbfe0", "reported": "#4292c6",
+          "completed": "#08306b"}
 UNKNOWN_LEVEL = "#969696"
 GRID = "#d0d0d0"
 CELL, PITCH, PAD, NAME_CHARS = 16, 18, 8, 26

@@ -16,7 +16,7 @@ import pytest
 from fastapi.routing import APIRoute
 from httpx import Response
 
-from api.routes import audit, changes, entities, feeds, log, operations, pages, summaries, writes
+from api.main import ROUTERS
 from ledger.commands import Ledger
 from tests.factories import line
 from tests.factories import log as stored_log
@@ -24,8 +24,6 @@ from tests.factories import setup_ccm
 
 pytestmark = pytest.mark.usefixtures("ccm")
 
-#: every router create_app mounts
-ROUTERS = (operations, audit, changes, log, summaries, entities, feeds, writes, pages)
 #: answers slower than this count as a failure: a hostile request must not tie up a worker
 FAST = 2.0
 HOSTILE = [

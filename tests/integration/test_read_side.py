@@ -17,14 +17,8 @@ from projections.queries import (
     overdue,
     progress_matrix,
 )
-from projections.runner import Projector, run_tick
+from projections.runner import run_tick
 from tests.factories import run, setup_ccm
-
-
-@pytest.fixture
-def projector(ledger, database_url):
-    with Projector(database_url) as projector:
-        yield projector
 
 
 def known_now(projector) -> str:

@@ -91,9 +91,9 @@ def test_heatmap_has_a_column_per_action_and_a_legend_of_every_level():
     assert [column.xpath("string(text())") for column in columns] == VAP["actions"]
     assert [column.findtext("s:title", namespaces=NS) for column in columns] == list(ACTION_TITLES.values())
     legend = xp(root, "//s:g[@class='legend']/s:text/text()")
-    assert legend == ["Pledged", "Reported", "Completed", "Nothing recorded"]
+    assert legend == ["Pledged", "Stated", "Reported", "Completed", "Nothing recorded"]
     description = root.findtext("s:desc", namespaces=NS)
-    assert "3 pledged, 2 reported, 1 completed; 10 cells with nothing recorded" in description
+    assert "3 pledged, 0 stated, 2 reported, 1 completed; 10 cells with nothing recorded" in description
 
 
 def test_heatmap_escapes_names_and_titles():

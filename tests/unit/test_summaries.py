@@ -385,13 +385,45 @@ SAMPLE_FIELDS: dict[str, dict[str, Any]] = {
     "EntryRetracted": {"retracts": "e", "reason": "r"},
     "CheckpointIssued": {"origin": "o", "tree_size": 3, "root_hash": "h", "state_digest": "d",
                          "verifier_key": "k", "signed_note": "n"},
+    "StatementCodeAdded": {"code": "stockpile-existing", "label": "Has existing stockpiles",
+                           "area": "stockpile_destruction"},
+    "StatementRecorded": {"instrument": "VAP", "code": "stockpile-existing", "party": "HRV",
+                          "described_as": "signatory", "provisions": ["CCM:3"],
+                          "quantity": None, "territory": None, "text": "t"},
 }
 ENTITIES = {"PartyRegistered": "parties/HRV", "TreatyStatusChanged": "parties/HRV",
             "InstrumentRegistered": "instruments/CCM", "ProvisionAdded": "instruments/CCM",
             "FundingPledged": "fundings/f", "FundingDisbursed": "fundings/f",
-            "CheckpointIssued": "checkpoints/3"}
+            "CheckpointIssued": "checkpoints/3", "StatementCodeAdded": "instruments/CCM",
+            "StatementRecorded": "statements/s"}
 KINDS = ["commitments", "obligations", "reports", "allegations", "fundings", "parties",
-         "instruments", "checkpoints", "other"]
+         "instruments", "statements", "checkpoints", "other"]
+
+
+def test_statements_name_the_party_how_the_document_describes_it_and_the_label(story):
+    story("instruments/CCM", "StatementCodeAdded", code="stockpile-existing",
+          label="Has existing stockpiles", area="stockpile_destruction")
+    assert story("statements/s1", "StatementRecorded", instrument="VAP", code="stockpile-existing",
+                 party="CMC", described_as="signatory", provisions=["CCM:3"], quantity=None,
+                 territory=None, text="Reported to have existing stockpiles.") == (
+        "Statement on Cluster Munition Coalition (CMC) as a signatory under Article 3 of the CCM "
+        "(Has existing stockpiles): Reported to have existing stockpiles")
+    story("instruments/CCM", "StatementCodeAdded", code="states-parties", label="States Parties",
+          area="universalization")
+    assert story("statements/f1", "StatementRecorded", instrument="CCM", code="states-parties",
+                 party=None, described_as="state_party", provisions=[],
+                 quantity={"value": "60", "unit": "States"}, territory=None,
+                 text="60 States Parties.") == (
+        "Stated figure of the Convention on Cluster Munitions (CCM) (States Parties 60 States): "
+        "60 States Parties")
+
+
+def test_an_allegation_with_no_user_named_says_so_and_where(story):
+    assert story("allegations/u1", "AllegationFiled", against=None, territory="SSD",
+                 provision="APMBC:1.1", filed_by="CMC", place=None, occurred_on=None,
+                 summary="Use reported.", evidence=None) == (
+        "Allegation filed by Cluster Munition Coalition (CMC) against an unnamed user in South "
+        "Sudan (SSD) under Article 1.1 of the APMBC: Use reported")
 
 
 def test_every_event_type_has_a_sample():
