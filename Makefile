@@ -60,8 +60,9 @@ bench: install debian-packages
 	$(BIN)/python -m benchmarks --events $(BENCH_EVENTS)
 
 ## Debian's PostgreSQL server and nginx, installed if missing (the tests start throwaway ones on
-## loopback: initdb into a temporary folder, nginx with the documented cache configuration), and
-## what the browser tests drive: chromium, Java for the Nu Html Checker, npm to fetch its jar.
+## loopback: initdb into a temporary folder, nginx with the documented cache configuration), what
+## the browser tests drive: chromium, Java for the Nu Html Checker, npm to fetch its jar; and Go
+## with golang.org/x/mod, whose sumdb/tlog checks the ledger's tiles (built offline).
 debian-packages:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
@@ -70,6 +71,8 @@ debian-packages:
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	command -v go >/dev/null 2>&1 || missing="$$missing golang-go"; \
+	test -d /usr/share/gocode/src/golang.org/x/mod/sumdb || missing="$$missing golang-golang-x-mod-dev"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

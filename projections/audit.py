@@ -141,6 +141,15 @@ class AuditModel:
             hashes = self._range_hash(cursor, merkle.consistency_ranges(first, second))
         return merkle.consistency_path(lambda s, e: hashes[(s, e)], first, second)
 
+    def level_hashes(self, level: int, start: int, end: int) -> list[bytes]:
+        """The hashes of the complete subtrees start..end-1 at one tree level, in order (fewer
+        where the tree has not completed them): what a C2SP tile holds."""
+        with self.view.transaction(commit=False) as cursor:
+            cursor.execute(self.view.sql(
+                "SELECT hash FROM audit_nodes WHERE level = ? AND idx >= ? AND idx < ? "
+                "ORDER BY idx"), (level, start, end))
+            return [bytes(row["hash"]) for row in cursor.fetchall()]
+
     def leaves(self, start: int, end: int) -> list[Leaf]:
         with self.view.transaction(commit=False) as cursor:
             cursor.execute(self.view.sql(

@@ -10,6 +10,7 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from api.deps import POSITION_MAX, LedgerDep, ViewDep
+from ledger.commands import Ledger, Logged
 from ledger.exchange import export_line
 from projections import queries
 from projections.audit import AuditModel
@@ -129,7 +130,12 @@ def entries(
     what its leaf hashes (docs/audit.md)."""
     audit = _audit(request)
     end = min(end if end is not None else start + 1000, start + 1000, audit.size())
+    stored = leaf_events(audit, ledger, start, end)
+    return StreamingResponse((export_line(n) for n in stored), media_type="application/x-ndjson")
+
+
+def leaf_events(audit: AuditModel, ledger: Ledger, start: int, end: int) -> list[Logged]:
+    """The stored events of leaves start..end-1 that the audit tree holds."""
     leaves = audit.leaves(start, end)
     # leaves are dense over the log: their events are the next len(leaves) in it
-    stored = ledger.read(leaves[0].position - 1, len(leaves)) if leaves else []
-    return StreamingResponse((export_line(n) for n in stored), media_type="application/x-ndjson")
+    return ledger.read(leaves[0].position - 1, len(leaves)) if leaves else []

@@ -55,3 +55,4 @@ def test_the_readmes_audit_commands_succeed_on_a_freshly_served_ledger(database_
     assert output.count("verified commitment-ledger.local/log at tree size") == 2, output
     assert "ok: var/witness.json created" in output
     assert (tmp_path / "var" / "witness.json").exists()
+    assert (tmp_path / "tile-0-000").stat().st_size == 256 * 32

@@ -293,3 +293,15 @@ def test_an_expired_feed_is_served_stale_while_the_ledger_is_down(own_stack):
     assert stale.content == cached.content
     # what was never cached is an error, not a guess
     assert own_stack.get("/feeds/parties/HRV.atom").status_code == 502
+
+
+def test_tiles_are_served_from_the_cache_like_archive_pages(stack):
+    """C2SP tlog-tiles: immutable tiles and entry bundles are hits after the first reader."""
+    for path in ("/tile/0/001", "/tile/1/000.p/4", "/tile/entries/001"):
+        direct = stack.direct(path)
+        first, second = stack.get(path), stack.get(path)
+        assert (status(first), status(second)) == ("MISS", "HIT"), path
+        assert first.content == second.content == direct.content
+        assert second.headers["cache-control"] == "public, max-age=31536000, immutable"
+    beyond = [stack.get("/tile/0/x001/000") for _ in range(2)]
+    assert [(r.status_code, status(r)) for r in beyond] == [(404, "MISS")] * 2  # never stored
