@@ -26,7 +26,7 @@ from tests.servers import serving
 
 
 def commands(pledges: int) -> bytes:
-    """The demo data as one file (517 lines, 1064 events), and more pledges after it."""
+    """The demo data as one file (1321 lines, 2672 events), and more pledges after it."""
     demo = resources.files("ledger.demo")
     names = sorted(file.name for file in demo.iterdir() if file.name.endswith(".ndjson"))
     more = [line("pledge_commitment", key=f"more/{n}", id=f"more-{n}", party="HRV",
