@@ -83,5 +83,6 @@ def _source(source: dict[str, Any]) -> str:
     if url.startswith(LINKABLE):  # never hand a reader a javascript: or data: link
         title = f'<a href="{escape(url)}">{title}</a>'
     where = [escape(source["document"])] if source.get("document") else []
-    where += [f"paragraph {escape(str(source['paragraph']))}"] if source.get("paragraph") else []
+    where += [f"{key} {escape(str(source[key]))}" for key in ("paragraph", "footnote")
+              if source.get(key)]
     return title + (f" ({', '.join(where)})" if where else "")

@@ -32,6 +32,17 @@ class Names:
     def party(self, code: str | None) -> str:
         return self.parties.get(code or "", code or "")
 
+    def code_label(self, instrument: str, code: str) -> str:
+        """A statement code's label, looked up the instrument and the treaty above it."""
+        seen: set[str] = set()
+        while instrument in self.instruments and instrument not in seen:
+            seen.add(instrument)
+            state = self.instruments[instrument]
+            if code in (state.get("statement_codes") or {}):
+                return state["statement_codes"][code]["label"]
+            instrument = state.get("parent") or ""
+        return code
+
     def as_dict(self) -> dict[str, Any]:
         return {"parties": self.parties,
                 "instruments": {code: s["title"] for code, s in self.instruments.items()}}

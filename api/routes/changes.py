@@ -100,7 +100,8 @@ def _csv_lines(view: StateView, where: ChangeFilter) -> Iterator[str]:
 
 
 def _source_text(source: dict[str, Any]) -> str:
-    where = ", ".join(f"{k} {source[k]}" for k in ("document", "paragraph") if source.get(k))
+    where = ", ".join(f"{k} {source[k]}" for k in ("document", "paragraph", "footnote")
+                      if source.get(k))
     return f"{source['title']} ({where})" if where else source["title"]
 
 

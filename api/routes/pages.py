@@ -188,5 +188,15 @@ def _entity_title(state: dict[str, Any], names: overviews.Names) -> str:
         return (f"{what.capitalize()} report of {who(state['party'])} to the "
                 f"{state['instrument']} for {state['period']}")
     if kind == "allegations":
-        return f"Allegation against {who(state['against'])} under {state['provision']}"
+        against = who(state["against"]) if state["against"] else "an unnamed user"
+        if state.get("territory"):
+            against += f" in {who(state['territory'])}"
+        return f"Allegation against {against} under {state['provision']}"
+    if kind == "statements":
+        label = names.code_label(state["instrument"], state["code"])
+        if state["party"]:
+            return f"Statement on {who(state['party'])}: {label}"
+        quantity = state["quantity"] or {}
+        stated = f": {quantity['value']} {quantity['unit']}" if quantity else ""
+        return f"Stated figure of the {state['instrument']}, {label}{stated}"
     return f"Funding from {who(state['donor'])}: {state['amount']} {state['currency']}"

@@ -148,12 +148,6 @@ ILLUSTRATIONS: dict[str, dict[str, Any]] = {
     "schedule_report": {"party": "LAO", "instrument": "CCM", "kind": "annual", "period": "2011",
                         "due_on": "2012-04-30"},
     "withdraw_commitment": {"commitment": "ccm-ratify-2011-PER", "reason": "Pledge superseded"},
-    "add_statement_code": {"instrument": "CCM", "code": "stockpile-existing",
-                           "label": "Has existing stockpiles", "area": "stockpile_destruction"},
-    "record_statement": {"id": "ccm-beirut-30-fn17-CAN", "instrument": "CCM",
-                         "code": "stockpile-existing", "party": "CAN", "described_as": "signatory",
-                         "provisions": ["CCM:3"],
-                         "text": "Canada is reported to have existing stockpiles."},
 }
 EXAMPLES = {**ILLUSTRATIONS, **demo_examples()}
 
