@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import httpx
+import orjson
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -27,6 +28,7 @@ from api.settings import Settings
 from api.tokens import SCOPES, TokenStore
 from audit import signed_note
 from audit.checkpoints import issue_checkpoint
+from audit.proof import MalformedProof, parse_proof, verify_proof
 from audit.verify import ExportFile, LedgerURL, VerificationFailed
 from audit.verify import verify as run_verify
 from ledger.commands import Ledger
@@ -406,7 +408,7 @@ def verify(
     On failure, name the first bad leaf (from a URL) and exit 1."""
     if (export_file is None) == (url is None):
         raise fail("give exactly one of --export FILE and --url URL", 2)
-    keys = [line.strip() for k in key for line in _key_lines(k) if line.strip()]
+    keys = _keys(key)
     try:
         client = httpx.Client(base_url=url, timeout=60) if url else None
     except httpx.InvalidURL as error:
@@ -431,6 +433,36 @@ def verify(
     for line in result.checked:
         typer.echo(f"ok: {line}")
     typer.echo(f"verified {result.origin} at tree size {result.tree_size}")
+
+
+@app.command("verify-proof")
+def verify_proof_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
+                                         help="a .tlog-proof bundle (GET /v1/audit/proofs/ID.tlog-proof)")],
+    key: Annotated[list[str], typer.Option(help="verifier key (or a file holding one per line)")],
+) -> None:
+    """Check one event's proof bundle offline: the checkpoint's signature, and that the event's
+    leaf bytes it carries are included in the signed tree. Exit 1 if not."""
+    keys = _keys(key)
+    try:
+        proof = parse_proof(file.read_text())
+        if proof.extra is None:
+            raise MalformedProof("the bundle carries no leaf bytes (its extra line)")
+        checkpoint = verify_proof(proof, proof.extra, keys)
+        event = next(read_export([proof.extra]))
+    except (OSError, UnicodeDecodeError) as error:
+        raise fail(f"cannot read {file}: {reason(error)}") from None
+    except (MalformedProof, signed_note.NoteError, LedgerError) as error:
+        raise fail(f"verification failed: {error}") from None
+    state = orjson.loads(event.state)
+    typer.echo(f"ok: signature of {checkpoint.origin} checkpoint at tree size {checkpoint.size}")
+    typer.echo(f"ok: leaf {proof.index} is included: event {state['event_id']}, "
+               f"{event.topic.rsplit('.', 1)[-1]} of {state['entity']}")
+
+
+def _keys(values: list[str]) -> list[str]:
+    """Verifier keys given inline or as files of one key a line."""
+    return [line.strip() for value in values for line in _key_lines(value) if line.strip()]
 
 
 def _key_lines(value: str) -> list[str]:

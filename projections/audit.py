@@ -49,15 +49,21 @@ class AuditModel:
             f"CREATE TABLE IF NOT EXISTS audit_nodes (level INTEGER NOT NULL, idx {big} NOT NULL, "
             f"hash {blob} NOT NULL, PRIMARY KEY (level, idx))",
         ]
+        self.indexes = [  # proof bundles are asked for by event id
+            "CREATE INDEX IF NOT EXISTS audit_leaves_event_id ON audit_leaves (event_id)",
+        ]
         self.create_model_tables()
 
     def create_model_tables(self, indexes: bool = True) -> None:
+        """Create the tables; a rebuild adds the secondary index after the bulk load."""
         with schema_lock(self.view.database_url), self.view.transaction() as cursor:
-            for statement in self.tables:
+            for statement in self.tables + (self.indexes if indexes else []):
                 cursor.execute(statement)
 
     def finish_rebuild(self, cursor: Any) -> None:
-        """The primary keys are all the indexes the audit tables need."""
+        """After a bulk load from zero: the secondary index."""
+        for statement in self.indexes:
+            cursor.execute(statement)
 
     def drop_model_tables(self) -> None:
         with self.view.transaction() as cursor:
@@ -65,7 +71,7 @@ class AuditModel:
             cursor.execute("DROP TABLE IF EXISTS audit_nodes")
             cursor.execute(self.view.sql(
                 f"DELETE FROM {self.view.tracking_table()} WHERE application_name = ?"), (NAME,))
-        self.create_model_tables()
+        self.create_model_tables(indexes=False)
 
     def position(self) -> int:
         return self.view.max_tracking_id(NAME) or 0
@@ -149,6 +155,14 @@ class AuditModel:
                 "SELECT hash FROM audit_nodes WHERE level = ? AND idx >= ? AND idx < ? "
                 "ORDER BY idx"), (level, start, end))
             return [bytes(row["hash"]) for row in cursor.fetchall()]
+
+    def leaf_index(self, event_id: str) -> int | None:
+        """The leaf of an event, if the tree holds it yet."""
+        with self.view.transaction(commit=False) as cursor:
+            cursor.execute(self.view.sql(
+                "SELECT leaf_index FROM audit_leaves WHERE event_id = ?"), (event_id,))
+            row = cursor.fetchone()
+        return None if row is None else int(row["leaf_index"])
 
     def leaves(self, start: int, end: int) -> list[Leaf]:
         with self.view.transaction(commit=False) as cursor:

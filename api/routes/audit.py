@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import base64
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from api.deps import POSITION_MAX, LedgerDep, ViewDep
+from audit import proof as tlog_proof
 from ledger.commands import Ledger, Logged
 from ledger.exchange import export_line
 from projections import queries
-from projections.audit import AuditModel
+from projections.audit import AuditModel, leaf_bytes
 
 router = APIRouter(tags=["audit"])
 NOTE = {200: {"content": {"text/plain": {}}, "description": "a C2SP signed note"},
@@ -118,6 +120,29 @@ def consistency_proof(request: Request, first: Size, second: Size) -> Consistenc
     _check_size(audit, second)
     return ConsistencyProof(first=first, second=second,
                             hashes=_b64(audit.consistency(first, second)))
+
+
+@router.get("/v1/audit/proofs/{event_id}.tlog-proof", response_class=PlainTextResponse,
+            responses={200: {"content": {"text/plain": {}},
+                             "description": "a C2SP tlog-proof bundle"},
+                       404: {"description": "no such event, or no checkpoint covers it yet"}})
+def proof_bundle(request: Request, view: ViewDep, ledger: LedgerDep, event_id: UUID,
+                 ) -> PlainTextResponse:
+    """One event's C2SP tlog-proof: its leaf index, the inclusion path in the newest checkpoint's
+    tree, that signed checkpoint, and the leaf bytes as `extra`; `ledger verify-proof` checks it
+    offline."""
+    audit = _audit(request)
+    index = audit.leaf_index(str(event_id))
+    if index is None:
+        raise HTTPException(404, f"no event {event_id} in the audit tree")
+    issued = _checkpoints(view)
+    if not issued or issued[-1]["tree_size"] <= index:
+        raise HTTPException(404, f"no checkpoint covers leaf {index} yet")
+    size = issued[-1]["tree_size"]
+    leaf = leaf_bytes(leaf_events(audit, ledger, index, index + 1)[0])
+    bundle = tlog_proof.Proof(index, tuple(audit.inclusion(index, size)),
+                              issued[-1]["signed_note"], leaf)
+    return PlainTextResponse(tlog_proof.format_proof(bundle))
 
 
 @router.get("/v1/audit/entries", response_class=StreamingResponse,

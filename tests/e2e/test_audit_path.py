@@ -56,3 +56,4 @@ def test_the_readmes_audit_commands_succeed_on_a_freshly_served_ledger(database_
     assert "ok: var/witness.json created" in output
     assert (tmp_path / "var" / "witness.json").exists()
     assert (tmp_path / "tile-0-000").stat().st_size == 256 * 32
+    assert "ok: leaf " in output and ", AllegationResolved of allegations/" in output

@@ -43,6 +43,14 @@ def checkpoint(url: str, signer: str) -> signed_note.Checkpoint:
     return signed_note.parse_checkpoint(signed_note.parse_note(note).text)
 
 
+def ccm_with_checkpoint(url: str, signer: str) -> signed_note.Checkpoint:
+    """A small lawful log, signed."""
+    ledger = Ledger(url)
+    setup_ccm(ledger)
+    ledger.close()
+    return checkpoint(url, signer)
+
+
 def client_for(url: str) -> TestClient:
     return TestClient(create_app(Settings(database_url=url, project_in_process=False,
                                           tick_interval=0, checkpoint_interval=0)))
@@ -145,10 +153,7 @@ def test_a_flipped_byte_in_any_stored_event_fails_verify_naming_its_position(dat
 
 def test_truncated_reordered_and_rewritten_exports_fail(database_url, keys, tmp_path):
     signer, verifier = keys
-    ledger = Ledger(database_url)
-    setup_ccm(ledger)
-    ledger.close()
-    checkpoint(database_url, signer)
+    ccm_with_checkpoint(database_url, signer)
     ledger = Ledger(database_url)
     original = list(export_lines(ledger.read_all()))
     ledger.close()
@@ -191,10 +196,7 @@ def test_truncated_reordered_and_rewritten_exports_fail(database_url, keys, tmp_
 def test_a_checkpoint_signed_by_another_key_is_refused(database_url, keys, tmp_path):
     signer, _ = keys
     _, stranger = signed_note.generate_key("stranger.example/log")
-    ledger = Ledger(database_url)
-    setup_ccm(ledger)
-    ledger.close()
-    checkpoint(database_url, signer)
+    ccm_with_checkpoint(database_url, signer)
     with client_for(database_url) as client:
         with pytest.raises(VerificationFailed, match="signature"):
             verify(LedgerURL(client), [stranger], None)
@@ -210,10 +212,7 @@ def export_of(database_url: str, path, fmt: str = "ndjson") -> list[bytes]:
 
 def test_a_cloudevents_export_verifies_like_the_ndjson_one(database_url, keys, tmp_path):
     signer, verifier = keys
-    ledger = Ledger(database_url)
-    setup_ccm(ledger)
-    ledger.close()
-    head = checkpoint(database_url, signer)
+    head = ccm_with_checkpoint(database_url, signer)
     export_of(database_url, tmp_path / "ledger.ndjson", "cloudevents")
     result = verify(ExportFile(tmp_path / "ledger.ndjson"), [verifier], None)
     assert (result.tree_size, result.root_hash) == (head.size, head.root_hash)
@@ -231,10 +230,7 @@ def change_recorded_by(line: bytes) -> bytes:
 def test_a_changed_leaf_in_an_export_is_named_between_the_checkpoints_that_bracket_it(
         database_url, keys, tmp_path, fmt):
     signer, verifier = keys
-    ledger = Ledger(database_url)
-    setup_ccm(ledger)
-    ledger.close()
-    first = checkpoint(database_url, signer).size
+    first = ccm_with_checkpoint(database_url, signer).size
     bad = tmp_path / "bad.ndjson"
     lines = export_of(database_url, bad, fmt)
     lines[3] = change_recorded_by(lines[3])
@@ -257,3 +253,36 @@ def test_a_changed_leaf_in_an_export_is_named_between_the_checkpoints_that_brack
             verify(ExportFile(bad), [verifier], None)
         assert failure.value.bracket == bracket, str(failure.value)
         assert f"one of leaves {bracket[0]} to {bracket[1] - 1}" in str(failure.value)
+
+
+def test_an_events_proof_bundle_checks_out_offline_and_a_changed_one_does_not(
+        database_url, keys, tmp_path):
+    signer, verifier = keys
+    ccm_with_checkpoint(database_url, signer)
+    ledger = Ledger(database_url)
+    late = run(ledger, "register_party", code="LAO", name="Lao PDR", kind="state")
+    ledger.close()
+    with client_for(database_url) as client:
+        with Projector(database_url) as projector:
+            projector.catch_up()
+        row = client.get("/v1/changes", params={"kind": "InstrumentRegistered"}).json()["changes"][0]
+        bundle = client.get(f"/v1/audit/proofs/{row['event_id']}.tlog-proof")
+        assert bundle.status_code == 200 and bundle.text.startswith("c2sp.org/tlog-proof@v1\n")
+        assert client.get(f"/v1/audit/proofs/{late.events[0]}.tlog-proof").status_code == 404
+        unknown = client.get("/v1/audit/proofs/00000000-0000-4000-8000-000000000000.tlog-proof")
+        assert unknown.status_code == 404
+    (tmp_path / "event.tlog-proof").write_text(bundle.text)
+    checked = subprocess.run([sys.executable, "-m", "api.cli", "verify-proof",
+                              str(tmp_path / "event.tlog-proof"), "--key", verifier],
+                             capture_output=True)
+    assert checked.returncode == 0, checked.stderr.decode()
+    assert f"event {row['event_id']}, InstrumentRegistered of" in checked.stdout.decode()
+
+    lines = bundle.text.split("\n")
+    lines[3] = base64.b64encode(bytes(32)).decode()  # one hash of the path changed
+    (tmp_path / "changed.tlog-proof").write_text("\n".join(lines))
+    refused = subprocess.run([sys.executable, "-m", "api.cli", "verify-proof",
+                              str(tmp_path / "changed.tlog-proof"), "--key", verifier],
+                             capture_output=True)
+    assert refused.returncode == 1
+    assert refused.stderr.decode().startswith("error: verification failed: leaf ")
