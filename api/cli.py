@@ -437,8 +437,8 @@ def verify(
 
 @app.command("verify-proof")
 def verify_proof_file(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
-                                         help="a .tlog-proof bundle (GET /v1/audit/proofs/ID.tlog-proof)")],
+    file: Annotated[Path, typer.Argument(
+        exists=True, dir_okay=False, help="a bundle from GET /v1/audit/proofs/ID.tlog-proof")],
     key: Annotated[list[str], typer.Option(help="verifier key (or a file holding one per line)")],
 ) -> None:
     """Check one event's proof bundle offline: the checkpoint's signature, and that the event's

@@ -1,1 +1,2 @@
-"""Verifiable history: the Merkle tree and its proofs, signed notes, checkpoints and verification."""
+"""Verifiable history: the Merkle tree and its proofs, signed notes, checkpoints, tiles,
+proof bundles and verification."""

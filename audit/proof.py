@@ -47,7 +47,8 @@ def parse_proof(text: str) -> Proof:
     try:
         extra = (base64.b64decode(lines.pop(0).removeprefix("extra "), validate=True)
                  if lines and lines[0].startswith("extra ") else None)
-        index = lines.pop(0).removeprefix("index ") if lines and lines[0].startswith("index ") else ""
+        index = (lines.pop(0).removeprefix("index ")
+                 if lines and lines[0].startswith("index ") else "")
         path = tuple(base64.b64decode(line, validate=True) for line in lines)
     except binascii.Error:
         raise MalformedProof("a line is not base64") from None

@@ -225,7 +225,8 @@ def _earlier_roots(source: Source, verifier_keys: list[str], size: int) -> dict[
     return roots
 
 
-def _bracketed(signed: dict[int, bytes], computed: dict[int, bytes], size: int) -> VerificationFailed:
+def _bracketed(signed: dict[int, bytes], computed: dict[int, bytes], size: int,
+               ) -> VerificationFailed:
     """The failure naming the first bad leaf as closely as the earlier checkpoints bracket it: it
     lies after the largest prefix whose signed root still matches, and before the smallest that
     does not (checkpoints are at least two leaves apart: their own event and receipt)."""

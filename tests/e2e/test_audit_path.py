@@ -1,5 +1,6 @@
-"""The auditor's path of the README, run verbatim on a ledger served fresh as `make run` serves it:
-the demo loaded, a signer key made, `ledger serve` with its default tick and checkpoint intervals."""
+"""The auditor's path of the README, run verbatim on a ledger served fresh as `make run` serves
+it: the demo loaded, a signer key made, `ledger serve` with its default tick and checkpoint
+intervals."""
 
 from __future__ import annotations
 

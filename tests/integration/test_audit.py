@@ -265,7 +265,8 @@ def test_an_events_proof_bundle_checks_out_offline_and_a_changed_one_does_not(
     with client_for(database_url) as client:
         with Projector(database_url) as projector:
             projector.catch_up()
-        row = client.get("/v1/changes", params={"kind": "InstrumentRegistered"}).json()["changes"][0]
+        changes = client.get("/v1/changes", params={"kind": "InstrumentRegistered"}).json()
+        row = changes["changes"][0]
         bundle = client.get(f"/v1/audit/proofs/{row['event_id']}.tlog-proof")
         assert bundle.status_code == 200 and bundle.text.startswith("c2sp.org/tlog-proof@v1\n")
         assert client.get(f"/v1/audit/proofs/{late.events[0]}.tlog-proof").status_code == 404

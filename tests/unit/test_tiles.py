@@ -16,7 +16,8 @@ def test_indexes_are_written_in_three_digit_elements_as_the_spec_shows():
     assert Tile(0, 5, 3).path(entries=True) == "tile/entries/005.p/3"
 
 
-@pytest.mark.parametrize("tile", [Tile(0, 0), Tile(1, 1234067), Tile(63, 999, 1), Tile(5, 1000, 255)])
+@pytest.mark.parametrize("tile", [Tile(0, 0), Tile(1, 1234067), Tile(63, 999, 1),
+                                  Tile(5, 1000, 255)])
 def test_every_path_reads_back_as_its_tile(tile):
     level, rest = tile.path().removeprefix("tile/").split("/", 1)
     assert parse_tile(level, rest) == tile
@@ -36,8 +37,8 @@ def test_a_tree_of_70000_has_the_tiles_the_spec_lists():
     """273 full level-0 tiles, a partial of 112, one full level-1 tile, a partial level-1 tile of
     17 and a partial level-2 tile of 1."""
     size = 70_000
-    full = {level: [n for n in range(300) if Tile(level, n).tree_size <= size] for level in range(3)}
-    assert [len(full[level]) for level in range(3)] == [273, 1, 0]
+    full = [[n for n in range(300) if Tile(level, n).tree_size <= size] for level in range(3)]
+    assert [len(tiles) for tiles in full] == [273, 1, 0]
     partial = {level: size // WIDTH ** level % WIDTH for level in range(3)}
     assert partial == {0: 112, 1: 17, 2: 1}
     assert Tile(0, 273, 112).tree_size == size
@@ -46,6 +47,7 @@ def test_a_tree_of_70000_has_the_tiles_the_spec_lists():
 
 
 def test_an_entry_bundle_prefixes_each_entry_with_its_length():
-    assert bundle([b"ab", b"", b"x" * 300]) == b"\x00\x02ab" + b"\x00\x00" + b"\x01\x2c" + b"x" * 300
+    packed = b"\x00\x02ab" + b"\x00\x00" + b"\x01\x2c" + b"x" * 300
+    assert bundle([b"ab", b"", b"x" * 300]) == packed
     with pytest.raises(ValueError, match="longer than a bundle can hold"):
         bundle([b"x" * 65536])
