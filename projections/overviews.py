@@ -17,6 +17,8 @@ ENTITY_LIMIT = 50
 #: rows of a change-log page, and how many of the newest matches the facets count
 PAGE_ROWS = 50
 FACET_WINDOW = 5000
+#: the columns the change-log page counts its matches by
+FACETS = ("kind", "party", "instrument")
 OPEN_ALLEGATION_STATES = ("filed", "under_review", "clarification_requested", "response_received",
                           "investigation")
 FAMILIES = ("commitments", "obligations", "reports", "allegations", "fundings", "statements")
@@ -142,16 +144,23 @@ def change_log(view: StateView, where: ChangeFilter, before: int | None,
 
 def facets(view: StateView, where: ChangeFilter) -> dict[str, list[tuple[str, int]]]:
     """How the newest matches split by kind, party and instrument, most frequent first."""
-    clauses, params = queries.where_clauses(view, where)
-    inner = ("SELECT c.position, c.kind, c.party, c.instrument FROM changes c"
-             + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
-             + " ORDER BY c.position DESC LIMIT ?")
-    found: dict[str, list[tuple[str, int]]] = {}
-    for column in ("kind", "party", "instrument"):
-        rows = _rows(view, f"SELECT {column} AS value, COUNT(*) AS n FROM ({inner}) m "
-                           f"WHERE {column} IS NOT NULL GROUP BY {column} ORDER BY n DESC, "
-                           f"{column} LIMIT 8", [*params, FACET_WINDOW])
-        found[column] = [(row["value"], int(row["n"])) for row in rows]
+    selected = queries.selection(view, where)
+    inner = (f"SELECT c.kind, c.party, c.instrument FROM {selected.source}"
+             + (f" WHERE {' AND '.join(selected.clauses)}" if selected.clauses else "")
+             + f" ORDER BY {selected.order} DESC LIMIT ?")
+    # the newest matches are read once, and each facet counted from them
+    counts = " UNION ALL ".join(
+        f"SELECT * FROM (SELECT '{column}' AS facet, {column} AS value, COUNT(*) AS n FROM m "
+        f"WHERE {column} IS NOT NULL GROUP BY {column} ORDER BY n DESC, {column} LIMIT 8) "
+        f"AS {column}_counts"
+        for column in FACETS)
+    rows = _rows(view, f"WITH m AS MATERIALIZED ({inner}) {counts}",
+                 [*selected.params, FACET_WINDOW])
+    found: dict[str, list[tuple[str, int]]] = {column: [] for column in FACETS}
+    for row in rows:
+        found[row["facet"]].append((row["value"], int(row["n"])))
+    for column in FACETS:  # UNION ALL keeps each part's rows, not necessarily their order
+        found[column].sort(key=lambda item: (-item[1], item[0]))
     return found
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -164,31 +164,66 @@ def changes(
 ) -> list[dict[str, Any]]:
     """Change-log rows matching every given filter, paged by log position (or skipping
     `offset` matching rows: how feed archive pages are cut)."""
-    clauses, params = where_clauses(view, where)
+    found = selection(view, where)
+    clauses, params = list(found.clauses), list(found.params)
     if after:
-        clauses.append("c.position < ?" if newest_first else "c.position > ?")
+        clauses.append(f"{found.order} < ?" if newest_first else f"{found.order} > ?")
         params.append(after)
     order = "DESC" if newest_first else "ASC"
-    sql = (SELECT_CHANGES + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
-           + f" ORDER BY c.position {order} LIMIT ? OFFSET ?")
+    sql = (f"SELECT {', '.join('c.' + col for col in CHANGE_COLUMNS)}, l.leaf_index "
+           f"FROM {found.source} LEFT JOIN audit_leaves l ON l.position = c.position"
+           + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
+           + f" ORDER BY {found.order} {order} LIMIT ? OFFSET ?")
     return [change_row(row) for row in _rows(view, sql, [*params, limit, offset])]
 
 
 def count_changes(view: StateView, where: ChangeFilter = ChangeFilter()) -> int:
-    clauses, params = where_clauses(view, where)
-    sql = "SELECT COUNT(*) AS n FROM changes c" + (
-        f" WHERE {' AND '.join(clauses)}" if clauses else "")
-    return int(_rows(view, sql, params)[0]["n"])
+    found = selection(view, where)
+    sql = f"SELECT COUNT(*) AS n FROM {found.source}" + (
+        f" WHERE {' AND '.join(found.clauses)}" if found.clauses else "")
+    return int(_rows(view, sql, found.params)[0]["n"])
 
 
-def where_clauses(view: StateView, where: ChangeFilter) -> tuple[list[str], list[Any]]:
+class Selection(NamedTuple):
+    """The change rows (`c`) a filter selects: the tables they are read from, the column that
+    orders them by log position there, and the conditions with their parameters. The most
+    selective index leads: a reference (party, instrument, action) read in log order from
+    `change_refs`, else on SQLite the full-text index in rowid order, else `changes` itself;
+    every other filter is checked on the rows it yields, so a page reads few rows past its
+    last match and paging by position never re-reads what earlier pages read."""
+
+    source: str
+    order: str
+    clauses: list[str]
+    params: list[Any]
+
+
+def selection(view: StateView, where: ChangeFilter) -> Selection:
     clauses: list[str] = []
     params: list[Any] = []
-    for prefix, value in (("party:", where.party), ("instrument:", where.instrument),
-                          ("provision:", where.action)):
-        if value is not None:
-            clauses.append("c.position IN (SELECT position FROM change_refs WHERE ref = ?)")
-            params.append(prefix + value)
+    source, order = "changes c", "c.position"
+    refs = [prefix + value for prefix, value in (
+        ("party:", where.party), ("instrument:", where.instrument), ("provision:", where.action),
+    ) if value is not None]
+    if refs:
+        source, order = "change_refs r JOIN changes c ON c.position = r.position", "r.position"
+        clauses.append("r.ref = ?")
+        params.append(refs[0])
+    for ref in refs[1:]:
+        clauses.append("EXISTS (SELECT 1 FROM change_refs x WHERE x.ref = ? "
+                       "AND x.position = c.position)")
+        params.append(ref)
+    if where.q and view.dialect == "sqlite":
+        if refs:
+            clauses.append("EXISTS (SELECT 1 FROM changes_fts WHERE changes_fts MATCH ? "
+                           "AND changes_fts.rowid = c.position)")
+        else:
+            source, order = "changes_fts f JOIN changes c ON c.position = f.rowid", "f.rowid"
+            clauses.append("changes_fts MATCH ?")
+        params.append(_fts_query(where.q))
+    elif where.q:
+        clauses.append("c.search @@ plainto_tsquery('simple', ?)")
+        params.append(where.q)
     if where.kind is not None:  # one column, so an index answers it in log order
         clauses.append("c.kind = ?" if where.kind in FAMILIES else "c.type = ?")
         params.append(where.kind)
@@ -202,14 +237,7 @@ def where_clauses(view: StateView, where: ChangeFilter) -> tuple[list[str], list
         if value is not None:
             clauses.append(f"c.{column} {operator} ?")
             params.append(value)
-    if where.q:
-        if view.dialect == "sqlite":
-            clauses.append("c.position IN (SELECT rowid FROM changes_fts WHERE changes_fts MATCH ?)")
-            params.append(_fts_query(where.q))
-        else:
-            clauses.append("c.search @@ plainto_tsquery('simple', ?)")
-            params.append(where.q)
-    return clauses, params
+    return Selection(source, order, clauses, params)
 
 
 def _fts_query(text: str) -> str:
