@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import audit, feeds, pages, rebuild
+from benchmarks import audit, backup, feeds, pages, rebuild
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Run every benchmark on one log.")
@@ -15,3 +15,4 @@ if __name__ == "__main__":
     audit.main(["--database-url", args.database_url])
     pages.main(["--events", args.events, "--database-url", args.database_url])
     feeds.main([])
+    backup.main(["--events", args.events, "--database-url", args.database_url])

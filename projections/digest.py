@@ -37,6 +37,10 @@ def state_digest(view: StateView) -> Digest:
 def digest_in(view: StateView, cursor: Any) -> Digest:
     """The digest as seen by an open read transaction."""
     digest = hashlib.sha256()
+    # hashing a large read model (1M events) takes longer than the 5 s a PostgreSQL session may
+    # stay idle in a transaction (eventsourcing's setting) between two queries: lift it here
+    if view.dialect == "postgres":
+        cursor.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
     position = view._max_tracking_id(NAME, cursor) or 0
     queries = (
         f"SELECT {', '.join(HASHED_ENTITY_COLUMNS)} FROM entities ORDER BY path",

@@ -49,3 +49,22 @@ def test_the_pages_benchmark_times_every_page_and_its_json_twin(database_url):
                  "/changes?kind=", "/changes?q=", "/changes?before="):
         assert any(line.startswith(page) for line in pages), (page, done.stdout)
     assert re.search(r"^  p95 above 50 ms: ", done.stdout, re.MULTILINE), done.stdout
+
+
+def test_the_backup_benchmark_restores_into_a_fresh_postgres_database_and_finds_it_equal(
+        postgres_server, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.backup", "--events", "2000", "--database-url",
+         f"sqlite:///{tmp_path}/log.db", "--postgres-url", postgres_server.admin_url],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    took = r" +\d+\.\d s \(CPU \d+\.\d s\)"
+    for figure in (rf"ledger export:{took}, \d+ MB", rf"ledger restore:{took}",
+                   rf"ledger rebuild:{took}", rf"caught up:{took}",
+                   rf"recovery time \(restore \+ rebuild \+ serve\):{took}",
+                   r"same tree size, root and state digest: yes \(tree size 20\d\d\)"):
+        assert re.search(figure, done.stdout), (figure, done.stdout)
+    with psycopg.connect(postgres_server.admin_url) as conn:
+        names = [row[0] for row in conn.execute("SELECT datname FROM pg_database")]
+    assert "ledger_restore_bench" not in names
