@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import re
 from contextvars import ContextVar
+from datetime import date
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, get_type_hints
 from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate
+from pydantic import TypeAdapter, ValidationError
 
 from ledger.errors import EntryAlreadyRetracted, EventNotFound, InvalidValue
 
@@ -62,10 +66,17 @@ class Entity(Aggregate):
     #: turns annotated aggregate attributes into constructor fields)
     kind = ""
 
+    #: what every entity keeps besides the facts its events set (no annotation, as above)
+    BOOKKEEPING = frozenset({"entries", "retracted", "corrections", "patches", "facts"})
+
     def __init__(self) -> None:
         self.entries: dict[str, dict[str, Any]] = {}
         self.retracted: set[str] = set()
         self.corrections: list[str] = []
+        #: corrected values by the event they correct
+        self.patches: dict[str, dict[str, Any]] = {}
+        #: every event but corrections and retractions, in order, to fold again after one
+        self.facts: list[Entity.Event] = []
 
     class Event(Aggregate.Event):
         """The envelope of BRIEF section 3; `timestamp` is `recorded_at`, set by the ledger."""
@@ -88,6 +99,8 @@ class Entity(Aggregate):
                 "type": type(self).__name__,
                 "fields": [k for k in vars(self) if k not in self.ENVELOPE],
             }
+            if not isinstance(self, (Entity.EntryCorrected, Entity.EntryRetracted)):
+                aggregate.facts.append(self)
             self.change(aggregate)
 
         def change(self, aggregate: Any) -> None:
@@ -105,6 +118,9 @@ class Entity(Aggregate):
 
         def change(self, aggregate: Any) -> None:
             aggregate.corrections.append(self.corrects)
+            aggregate.patches[self.corrects] = {
+                **aggregate.patches.get(self.corrects, {}), **self.fields}
+            aggregate.refold()
 
     class EntryRetracted(Event):
         """Names an earlier event of this entity that should not have been recorded, and why."""
@@ -114,6 +130,23 @@ class Entity(Aggregate):
 
         def change(self, aggregate: Any) -> None:
             aggregate.retracted.add(self.retracts)
+            aggregate.refold()
+
+    def refold(self) -> None:
+        """Set the entity's facts again from its events, with corrections applied and
+        retracted events left out (a retracted creation still leaves the entity), so that
+        its rules judge the next command on what the record now says, as the read side
+        shows it."""
+        for name in [n for n in vars(self) if not n.startswith("_") and n not in self.BOOKKEEPING]:
+            delattr(self, name)
+        for event in self.facts:
+            if event.event_id in self.retracted and event is not self.facts[0]:
+                continue
+            if patch := self.patches.get(event.event_id):
+                event = copy.copy(event)
+                for name, value in patch.items():
+                    object.__setattr__(event, name, value)
+            event.change(self)
 
     @property
     def ref(self) -> str:
@@ -141,6 +174,9 @@ class Entity(Aggregate):
                 f"correctable: {', '.join(entry['fields'])}",
                 field="fields",
             )
+        event_class = next(type(e) for e in self.facts if e.event_id == event_id)
+        for name, value in fields.items():
+            _check_corrected(event_class, name, value)
         self.trigger_event(self.EntryCorrected, corrects=event_id, fields=fields, reason=reason)
 
     def retract(self, event_id: str, reason: str) -> None:
@@ -154,3 +190,27 @@ class Entity(Aggregate):
         if event_id in self.retracted:
             raise EntryAlreadyRetracted(f"event {event_id} of {self.path} is already retracted")
         return entry
+
+
+#: corrected values that must keep the format of what they replace
+DATES = frozenset({"due_on", "deadline", "on", "received_on", "occurred_on",
+                   "requested_deadline", "adopted_on"})
+FORMATS = {
+    "amount": re.compile(r"(0|[1-9][0-9]{0,15})(\.[0-9]{1,4})?"),
+    "currency": re.compile(r"[A-Z]{3}"),
+}
+
+
+def _check_corrected(event_class: type, name: str, value: Any) -> None:
+    """A corrected value has the type the event declares for its field (a date stays a
+    date, an amount a plain decimal string), so the rules that read it keep working."""
+    try:
+        TypeAdapter(get_type_hints(event_class)[name]).validate_python(value, strict=True)
+        if value is not None and name in DATES:
+            date.fromisoformat(value)
+        if name in FORMATS and not FORMATS[name].fullmatch(value):
+            raise ValueError(f"not in the form {FORMATS[name].pattern}")
+    except (ValidationError, ValueError, TypeError) as error:
+        reason = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
+        raise InvalidValue(f"the corrected {name} {value!r} does not fit the field: {reason}",
+                           field="fields") from None

@@ -36,7 +36,8 @@ HOSTILE = [
 ]
 #: a valid value for each parameter another one is tried beside
 VALID = {"id": "HRV", "code": "HRV", "fmt": "atom", "page": "1", "tree_size": "1",
-         "instrument": "CCM", "plan": "CCM", "index": "0", "first": "0", "second": "1"}
+         "instrument": "CCM", "plan": "CCM", "index": "0", "first": "0", "second": "1",
+         "level": "0", "event_id": "6f1c2d34-4b5e-4f60-8a71-92b3c4d5e6f7"}
 FEED_KEYS = {"/feeds/actions/": "CCM:3", "/feeds/kinds/": "reports"}
 #: query parameters some routes require
 REQUIRED_QUERY = ("index", "tree_size", "first", "second")

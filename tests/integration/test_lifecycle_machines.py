@@ -33,7 +33,7 @@ from projections.digest import state_digest
 from projections.fold import Change, fold
 from projections.queries import entity
 from projections.runner import Projector
-from tests.factories import run, setup_ccm
+from tests.factories import log, run, setup_ccm
 
 #: the same sequences every run, few enough that the whole file runs in well under a minute
 SETTINGS = settings(max_examples=20, stateful_step_count=25, derandomize=True, database=None,
@@ -605,13 +605,9 @@ def test_parties_and_instruments_follow_their_rules(store):
 
 
 
-# -- a known disagreement ----------------------------------------------------------------------
+# -- the rules judge what the record now says -----------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, raises=errors.CommitmentAlreadyClosed,
-                   reason="the aggregates ignore retractions (and corrections) of their own "
-                   "events: the rules still see a withdrawal that the read model, and so every "
-                   "page and feed, no longer shows")
 def test_a_retracted_withdrawal_no_longer_closes_the_commitment(store):
     run(store.ledger, "pledge_commitment", id="c1", party="HRV", provisions=["VAP:14"],
         text="Destroy the stockpile", due_on=DATES[2])
@@ -621,3 +617,38 @@ def test_a_retracted_withdrawal_no_longer_closes_the_commitment(store):
     store.projector.catch_up()
     assert entity(store.projector.view, "commitments/c1")["status"] == "pledged"
     run(store.ledger, "report_progress", commitment="c1", status="in_progress")
+
+
+def test_a_corrected_currency_is_the_one_disbursements_must_use(store):
+    pledge = run(store.ledger, "pledge_funding", id="f1", donor="HRV", amount="100",
+                 currency="EUR", purpose="Stockpile destruction")
+    run(store.ledger, "correct_entry", entity="fundings/f1", event=pledge.events[0],
+        fields={"currency": "USD"}, reason="the report gives dollars")
+    with pytest.raises(errors.CurrencyMismatch):
+        run(store.ledger, "disburse_funding", funding="f1", amount="10", currency="EUR")
+    run(store.ledger, "disburse_funding", funding="f1", amount="10", currency="USD")
+    store.projector.catch_up()
+    assert entity(store.projector.view, "fundings/f1")["disbursed"] == "10"
+
+
+@pytest.mark.parametrize(("command", "data", "field", "value"), [
+    ("pledge_commitment", {"id": "c1", "party": "HRV", "provisions": ["VAP:14"], "text": "t",
+                           "due_on": DATES[2]}, "due_on", 5),
+    ("pledge_commitment", {"id": "c1", "party": "HRV", "provisions": ["VAP:14"], "text": "t",
+                           "due_on": DATES[2]}, "due_on", "2012-02-30"),
+    ("pledge_funding", {"id": "f1", "donor": "HRV", "amount": "100", "currency": "EUR"},
+     "amount", "1e3"),
+    ("pledge_funding", {"id": "f1", "donor": "HRV", "amount": "100", "currency": "EUR"},
+     "currency", ["EUR"]),
+])
+def test_a_corrected_value_keeps_the_form_of_its_field(store, command, data, field, value):
+    """The rules read corrected values: a due date corrected to a number would break the
+    deadline tick, an amount in another form every sum."""
+    created = run(store.ledger, command, **data)
+    path = created.result
+    before = log(store.ledger)
+    with pytest.raises(errors.InvalidValue) as refused:
+        run(store.ledger, "correct_entry", entity=path, event=created.events[0],
+            fields={field: value}, reason="a hostile correction")
+    assert refused.value.field == "fields" and field in str(refused.value)
+    assert log(store.ledger) == before
