@@ -156,6 +156,8 @@ class ChangeFilter:
     effective_from: str | None = None
     effective_to: str | None = None
     q: str | None = None
+    code: str | None = None  # a statement code
+    described_as: str | None = None  # how a statement describes its party
 
 
 def changes(
@@ -204,6 +206,7 @@ def selection(view: StateView, where: ChangeFilter) -> Selection:
     source, order = "changes c", "c.position"
     refs = [prefix + value for prefix, value in (
         ("party:", where.party), ("instrument:", where.instrument), ("provision:", where.action),
+        ("code:", where.code), ("described_as:", where.described_as),
     ) if value is not None]
     if refs:
         source, order = "change_refs r JOIN changes c ON c.position = r.position", "r.position"

@@ -34,7 +34,7 @@ from projections.summaries import summarise
 #: the name the read model's position is tracked under
 NAME = "state"
 #: bump when the tables or their rows change: an older read model is dropped and rebuilt
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 APP = "Ledger"
 #: the kinds of entity whose names summaries use
 NAMED = ("parties", "instruments")
@@ -301,6 +301,9 @@ def change_row(
     )
     refs = [f"party:{p}" for p in parties] + [f"instrument:{i}" for i in instruments]
     refs += [f"provision:{p}" for p in provisions]
+    if change.kind == "statements":  # what is stated, and how the party is described
+        refs += [f"{key}:{state[key]}" for key in ("code", "described_as")
+                 if isinstance(state.get(key), str)]
     return row, refs
 
 

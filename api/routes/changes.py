@@ -42,13 +42,20 @@ def change_filter(
     effective_to: date | None = None,
     q: Annotated[str | None, Query(max_length=200, pattern=PLAIN_TEXT,
                                    description="words, all required")] = None,
+    code: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$",
+                                      description="statements with this code",
+                                      examples=["stockpile-existing"])] = None,
+    described_as: Annotated[str | None, Query(
+        pattern=r"^(state_party|signatory|state_not_party|state|organisation)$",
+        description="statements describing their party so")] = None,
 ) -> ChangeFilter:
     return ChangeFilter(
         party=party, instrument=instrument, action=action, kind=kind, entity=entity,
         recorded_from=parse_moment(recorded_from, "recorded_from") if recorded_from else None,
         recorded_to=parse_moment(recorded_to, "recorded_to") if recorded_to else None,
         effective_from=effective_from.isoformat() if effective_from else None,
-        effective_to=effective_to.isoformat() if effective_to else None, q=q,
+        effective_to=effective_to.isoformat() if effective_to else None, q=q, code=code,
+        described_as=described_as,
     )
 
 

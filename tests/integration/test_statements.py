@@ -8,8 +8,10 @@ import pytest
 
 from ledger import errors
 from projections.queries import (
+    ChangeFilter,
     Clock,
     StatementFilter,
+    changes,
     entity,
     instrument_summary,
     progress_matrix,
@@ -156,3 +158,15 @@ def test_an_allegation_may_name_no_user_but_the_territory(ledger, projector):
     assert state["against"] is None and state["territory"] == "LBY"
     assert instrument_summary(projector.view, "CCM", "2011-08-20")["allegations"] == {
         "filed": ["(not named)"]}
+
+
+def test_the_change_log_selects_statements_by_code_and_description(ledger, projector):
+    """So a count in a summary or a report links to a change-log query (and feed) whose rows
+    are exactly the statements it counts."""
+    beirut(ledger)
+    projector.catch_up()
+    rows = changes(projector.view, ChangeFilter(instrument="CCM", code="destruction-plan",
+                                                described_as="state_party"))
+    assert [row["entity"] for row in rows] == ["statements/b-29-HRV", "statements/b-29-total"]
+    rows = changes(projector.view, ChangeFilter(code="early-completion", party="CAN"))
+    assert [row["entity"] for row in rows] == ["statements/b-34-CAN"]
