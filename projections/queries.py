@@ -274,13 +274,36 @@ def is_overdue(state: State, today: str) -> bool:
     return False
 
 
-def overdue(view: StateView, today: str, clock: Clock = NOW) -> list[State]:
-    """Commitments, obligations and reports whose due date passed unmet, by due date."""
-    found = [
-        state for kind in ("commitments", "obligations", "reports")
-        for state in entities(view, kind, clock) if is_overdue(state, today)
-    ]
-    return sorted(found, key=lambda s: (s["due_on"], s["path"]))
+#: what a due date belongs to
+DUE = ("commitments", "obligations", "reports")
+
+
+def overdue(
+    view: StateView, today: str, clock: Clock = NOW, limit: int | None = None,
+    after: tuple[str, str] | None = None,
+) -> list[State]:
+    """Commitments, obligations and reports whose due date passed unmet, by due date and
+    path: at most `limit`, after the (due date, path) `after`. Now, read in that order from
+    the index on due dates, a chunk at a time; on another clock, folded and sorted."""
+    if not clock.is_now:
+        found = sorted((state for kind in DUE for state in entities(view, kind, clock)
+                        if is_overdue(state, today)), key=lambda s: (s["due_on"], s["path"]))
+        found = [s for s in found if after is None or (s["due_on"], s["path"]) > after]
+        return found if limit is None else found[:limit]
+    result: list[State] = []
+    chunk = max(limit or 0, 500)
+    while limit is None or len(result) < limit:
+        keyset = "" if after is None else "AND (due_on > ? OR (due_on = ? AND path > ?)) "
+        rows = _rows(view, "SELECT state FROM entities WHERE kind IN ('commitments', "
+                           f"'obligations', 'reports') AND due_on < ? {keyset}"
+                           "ORDER BY due_on, path LIMIT ?",
+                     [today, *([after[0], after[0], after[1]] if after else []), chunk])
+        states = [orjson.loads(row["state"]) for row in rows]
+        result.extend(s for s in states if is_overdue(s, today))
+        if len(rows) < chunk:
+            break
+        after = (states[-1]["due_on"], states[-1]["path"])
+    return result if limit is None else result[:limit]
 
 
 def instrument_summary(

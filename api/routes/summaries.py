@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
 from api.deps import ClockDep, ViewDep
 from projections import queries
@@ -45,7 +45,24 @@ def progress_matrix(
     return queries.progress_matrix(view, plan, clock)
 
 
+#: an `/v1/overdue` cursor: the due date and path of the last entry of the page before
+AFTER = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}~(commitments|obligations|reports)/[A-Za-z0-9._-]{1,200}$"
+
+
 @router.get("/v1/overdue")
-def overdue(view: ViewDep, clock: ClockDep, today: Today = None) -> list[dict[str, Any]]:
-    """Commitments, obligations and reports whose due date passed unmet."""
-    return queries.overdue(view, _today(today), clock)
+def overdue(
+    request: Request, response: Response, view: ViewDep, clock: ClockDep, today: Today = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="entries per page")] = 100,
+    after: Annotated[str | None, Query(
+        pattern=AFTER, description="continue after this entry (`due date~path`, as the "
+        "`next` link of the page before gives it)")] = None,
+) -> list[dict[str, Any]]:
+    """Commitments, obligations and reports whose due date passed unmet, by due date: a page
+    of at most `limit`; a `Link: <...>; rel="next"` header continues the listing."""
+    cursor = tuple(after.split("~", 1)) if after else None
+    found = queries.overdue(view, _today(today), clock, limit=limit + 1, after=cursor)
+    if len(found) > limit:
+        found = found[:limit]
+        last = f"{found[-1]['due_on']}~{found[-1]['path']}"
+        response.headers["Link"] = f'<{request.url.include_query_params(after=last)}>; rel="next"'
+    return found

@@ -7,6 +7,7 @@ import csv
 import io
 
 import orjson
+import pytest
 
 from api.routes.changes import CSV_COLUMNS
 
@@ -131,3 +132,22 @@ def test_summaries_matrix_overdue_and_the_raw_log(demo):
     log = demo.get("/v1/events", params={"after": 0, "limit": 3}).content.splitlines()
     assert [orjson.loads(line)["position"] for line in log] == [1, 2, 3]
     assert demo.get("/-/ready").json()["status"] == "ready"
+
+
+@pytest.mark.parametrize("clock", [{}, {"as_known_at": "2100-01-01"}])
+def test_overdue_pages_follow_their_next_links_to_the_whole_list(demo, clock):
+    """At most `limit` a page, in due-date order; the `next` links give every entry once."""
+    whole = demo.get("/v1/overdue", params={"today": "2030-01-01", "limit": 1000, **clock})
+    assert "link" not in whole.headers
+    expected = [o["path"] for o in whole.json()]
+    assert len(expected) > 5
+    assert [o["due_on"] for o in whole.json()] == sorted(o["due_on"] for o in whole.json())
+    seen, url = [], demo.get("/v1/overdue", params={"today": "2030-01-01", "limit": 3, **clock})
+    while True:
+        assert len(url.json()) <= 3
+        seen += [o["path"] for o in url.json()]
+        if "link" not in url.headers:
+            break
+        url = demo.get(url.headers["link"].split(">", 1)[0].lstrip("<"))
+    assert seen == expected
+    assert demo.get("/v1/overdue", params={"after": "2011-01-01~nowhere/x"}).status_code == 422
