@@ -1,5 +1,5 @@
-"""Proof latency (p50/p95, in-process and over HTTP) and `ledger verify` throughput on the
-benchmark log.
+"""Proof latency (p50/p95, in-process and over HTTP) on the benchmark log, and `ledger
+checkpoint` and `ledger verify --export` as an operator runs them: wall time and peak RSS.
 
     python -m benchmarks.audit [--database-url sqlite:///var/bench/rebuild.db] [--samples 2000]
 """
@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,8 +22,9 @@ import httpx
 from api.main import create_app
 from api.settings import Settings
 from audit import signed_note
-from audit.checkpoints import issue_checkpoint
-from audit.verify import ExportFile, verify
+from audit.checkpoints import CHECKPOINT_EVENTS, issue_checkpoint
+from benchmarks.backup import env_for
+from benchmarks.feeds import ROOT
 from benchmarks.rebuild import DEFAULT_URL
 from ledger.exchange import export_lines
 from projections.runner import Projector
@@ -38,6 +42,18 @@ def timed(calls: list) -> list[float]:
         call()
         durations.append(time.perf_counter() - started)
     return durations
+
+
+def measured(env: dict[str, str], *args: str) -> tuple[float, float]:
+    """Wall seconds and peak RSS in MB of one `ledger` command (its own process only)."""
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, args)
+    return time.perf_counter() - started, usage.ru_maxrss / 1024
 
 
 async def _over_http(app: object, pairs: list[tuple[int, int]]) -> list[float]:
@@ -79,18 +95,24 @@ def main(argv: list[str] | None = None) -> None:
                         tick_interval=0, checkpoint_interval=0)
     over_http = asyncio.run(_over_http(create_app(settings), pairs[:500]))
     print(f"  inclusion proof over HTTP (ASGI, 500 requests): {percentiles(over_http)}")
-    if args.skip_verify:
-        return
-    with tempfile.TemporaryDirectory() as folder, Projector(args.database_url) as projector:
+    with tempfile.TemporaryDirectory() as folder:
+        key = Path(folder) / "signing.key"
+        key.write_text(signer)
+        env = {**env_for(args.database_url), "LEDGER_SIGNING_KEY_FILE": str(key),
+               "LEDGER_ORIGIN": "bench.local/log"}
+        seconds, rss = measured(env, "checkpoint")
+        print(f"  ledger checkpoint: {seconds:.1f} s, peak RSS {rss:.0f} MB (target <= 5 s)")
+        if args.skip_verify:
+            return
         export = Path(folder) / "log.ndjson"
-        with export.open("wb") as sink:
+        with export.open("wb") as sink, Projector(args.database_url) as projector:
             for line in export_lines(projector.ledger.read_all()):
                 sink.write(line)
-        started = time.perf_counter()
-        result = verify(ExportFile(export), [verifier], None)
-        seconds = time.perf_counter() - started
-    print(f"  ledger verify (export file, with replay): {result.tree_size / seconds:.0f} "
-          f"leaves/s ({seconds:.0f} s for {result.tree_size})")
+        seconds, rss = measured(env, "verify", "--key", verifier, "--export", str(export),
+                                "--witness", str(Path(folder) / "witness.json"))
+    leaves = size + CHECKPOINT_EVENTS  # the leaves the newest checkpoint signs
+    print(f"  ledger verify --export (with replay): {seconds:.0f} s ({leaves / seconds:.0f} "
+          f"leaves/s), peak RSS {rss:.0f} MB (target < 300 MB)")
 
 
 if __name__ == "__main__":
