@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import logging
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -355,6 +356,12 @@ def key_generate(
         signer, verifier = signed_note.generate_key(name or settings.origin)
     except signed_note.NoteError as error:
         raise fail(f"cannot name a key {name or settings.origin!r}: {error}") from None
+    _write_secret(path, signer)
+    typer.echo(verifier)
+
+
+def _write_secret(path: Path, signer: str) -> None:
+    """A signer key in a file only its owner can read."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
@@ -362,7 +369,6 @@ def key_generate(
         path.write_text(signer + "\n")
     except OSError as error:
         raise fail(f"cannot write the signing key to {path}: {reason(error)}") from None
-    typer.echo(verifier)
 
 
 def read_signer_key(path: Path) -> str:
@@ -375,6 +381,69 @@ def read_signer_key(path: Path) -> str:
         raise fail(f"cannot read the signing key: {reason(error)}") from None
     except (UnicodeDecodeError, signed_note.NoteError) as error:
         raise fail(f"{path} holds no valid signer key: {error}") from None
+
+
+witness_app = typer.Typer(help="A C2SP tlog-witness that cosigns the checkpoints of the logs it "
+                          "knows (docs/audit.md).", no_args_is_help=True)
+app.add_typer(witness_app, name="witness")
+witness_key_app = typer.Typer(help="The witness's cosignature/v1 Ed25519 key.",
+                              no_args_is_help=True)
+witness_app.add_typer(witness_key_app, name="key")
+
+
+@witness_key_app.command("generate")
+def witness_key_generate(
+    name: Annotated[str, typer.Option(help="the witness's name, e.g. witness.example/w1")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="file for the secret key")],
+) -> None:
+    """Write a new witness key to OUTPUT (mode 600) and print its verifier key, which logs
+    list in LEDGER_WITNESSES and auditors pass to `ledger verify --witness-key`."""
+    if output.exists():
+        raise fail(f"{output} exists; a witness keeps its key")
+    try:
+        signer, verifier = signed_note.generate_key(name, signed_note.COSIGNATURE_V1)
+    except signed_note.NoteError as error:
+        raise fail(f"cannot name a key {name!r}: {error}") from None
+    _write_secret(output, signer)
+    typer.echo(verifier)
+
+
+@witness_app.command("serve")
+def witness_serve(
+    key: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="the witness key file")],
+    state: Annotated[Path, typer.Option(help="SQLite file of the last checkpoint per log")],
+    log_key: Annotated[list[str], typer.Option(
+        help="a log's verifier key (or a file of one per line); its name is the log's origin")],
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port to listen on")] = 7380,
+) -> None:
+    """Answer add-checkpoint requests (POST /add-checkpoint) until stopped: cosign each
+    checkpoint that a consistency proof shows extends the last one cosigned for its log."""
+    from api.middleware import JSONFormatter
+    from audit.witness import Witness, WitnessState, serve
+
+    try:
+        cosigner = signed_note.parse_signer_key(key.read_text().strip(),
+                                                signed_note.COSIGNATURE_V1)
+        logs: dict[str, list[signed_note.Verifier]] = {}
+        for text in _keys(log_key):
+            verifier = signed_note.parse_verifier_key(text)
+            logs.setdefault(verifier.name, []).append(verifier)
+        witness_state = WitnessState(state)
+    except (OSError, UnicodeDecodeError) as error:
+        raise fail(f"cannot start the witness: {reason(error)}") from None
+    except (signed_note.NoteError, sqlite3.Error) as error:
+        raise fail(f"cannot start the witness: {error}") from None
+    require_free_port(host, port)
+    handler = logging.StreamHandler()
+    handler.setFormatter(JSONFormatter())
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    typer.echo(f"witness {cosigner.name} on http://{host}:{port} for {', '.join(logs)} "
+               f"(state: {state})")
+    serve(Witness(cosigner, logs, witness_state), host, port, stop)
 
 
 @app.command()
@@ -402,13 +471,25 @@ def verify(
     witness: Annotated[
         Path, typer.Option(help="where the last checkpoint seen is kept, as a witness keeps it")
     ] = Path("var/witness.json"),
+    witness_key: Annotated[list[str], typer.Option(
+        help="a witness's cosignature/v1 verifier key (or a file of one per line)")] = [],
+    quorum: Annotated[int | None, typer.Option(
+        min=0, help="valid witness cosignatures required (default: every --witness-key)")] = None,
 ) -> None:
-    """Check a log offline: recompute the Merkle tree, check the checkpoint's signature and its
-    consistency with the last checkpoint seen, replay the events and compare the state digest.
-    On failure, name the first bad leaf (from a URL) and exit 1."""
+    """Check a log offline: recompute the Merkle tree, check the checkpoint's signature (and a
+    quorum of witness cosignatures) and its consistency with the last checkpoint seen, replay
+    the events and compare the state digest. On failure, name the first bad leaf (from a URL)
+    and exit 1."""
     if (export_file is None) == (url is None):
         raise fail("give exactly one of --export FILE and --url URL", 2)
-    keys = _keys(key)
+    keys, witness_keys = _keys(key), _keys(witness_key)
+    quorum = len(witness_keys) if quorum is None else quorum
+    if quorum > len(witness_keys):
+        raise fail(f"a quorum of {quorum} needs at least {quorum} --witness-key", 2)
+    try:
+        [signed_note.parse_witness_key(k) for k in witness_keys]
+    except signed_note.NoteError as error:
+        raise fail(f"not a witness verifier key: {error}", 2) from None
     try:
         client = httpx.Client(base_url=url, timeout=60) if url else None
     except httpx.InvalidURL as error:
@@ -418,7 +499,8 @@ def verify(
         with progress("verifying leaves") as bar:
             task = bar.add_task("verify", total=None)
             result = run_verify(source, keys, witness,
-                                on_leaf=lambda n: bar.update(task, completed=n))
+                                on_leaf=lambda n: bar.update(task, completed=n),
+                                witness_keys=witness_keys, quorum=quorum)
     except VerificationFailed as error:
         raise fail(f"verification failed: {error}") from None
     except httpx.HTTPError as error:

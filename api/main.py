@@ -34,6 +34,7 @@ from api.routes import (
 from api.settings import Settings
 from api.tokens import TokenStore
 from api.workers import Workers
+from audit.cosigning import Cosignatures
 from ledger.commands import Ledger
 from projections.audit import AuditModel
 from projections.store import open_view
@@ -73,6 +74,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.ledger = Ledger(settings.database_url)
         app.state.view = open_view(settings.database_url)
         app.state.audit = AuditModel(app.state.view)
+        app.state.cosignatures = Cosignatures(app.state.view)
         app.state.feeds = FeedDocuments(app.state.view, settings.public_url,
                                         settings.feed_page_size, settings.websub_hub)
         workers = Workers(settings)

@@ -6,8 +6,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from audit.cosigning import WitnessConfig, parse_witnesses
+from audit.signed_note import NoteError
 
 
 class Settings(BaseSettings):
@@ -44,6 +47,12 @@ class Settings(BaseSettings):
         default=300, ge=0,
         description="seconds between checkpoints issued by `ledger serve` when the log grew "
         "(0: none; needs the signing key file)",
+    )
+    witnesses: str = Field(
+        default="",
+        description="witnesses that cosign each new checkpoint (C2SP tlog-witness), separated "
+        "by commas: `<URL> <verifier key>`, the URL being the witness's submission prefix and "
+        "the key its cosignature/v1 verifier key (`ledger witness key generate`)",
     )
     public_url: str | None = Field(
         default=None, pattern=r"^https?://[^/\s]+(/[^\s]*)?$",
@@ -84,6 +93,19 @@ class Settings(BaseSettings):
         description="seconds an idle keep-alive connection stays open; keep it above the "
         "proxy's upstream keepalive_timeout (4 s in deploy/nginx/ledger.conf)",
     )
+
+    @field_validator("witnesses")
+    @classmethod
+    def _witnesses_parse(cls, value: str) -> str:
+        try:
+            parse_witnesses(value)
+        except (ValueError, NoteError) as error:
+            raise ValueError(f"LEDGER_WITNESSES: {error}") from None
+        return value
+
+    @property
+    def witness_list(self) -> list[WitnessConfig]:
+        return parse_witnesses(self.witnesses)
 
     @model_validator(mode="after")
     def _public_url_where_links_outlive_the_request(self) -> Settings:

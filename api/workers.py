@@ -1,4 +1,5 @@
-"""Background work of `ledger serve`: the projector following the log and the deadline tick."""
+"""Background work of `ledger serve`: the projector following the log, the deadline tick,
+checkpoints, and a thread per witness gathering its cosignatures."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import datetime, timezone
 from api.settings import Settings
 from api.websub import HubPublisher
 from audit.checkpoints import CHECKPOINT_EVENTS, issue_checkpoint, latest_checkpoint_size
+from audit.cosigning import Cosignatures, WitnessClient, WitnessConfig
 from projections.runner import RECONNECT_EVERY, UNREACHABLE, Projector, run_tick
 
 log = logging.getLogger("ledger.workers")
@@ -35,6 +37,8 @@ class Workers:
             self.ticked.set()
         if self.settings.checkpoint_interval > 0 and self.settings.signing_key_file.exists():
             self._spawn("checkpoint", self._checkpoint)
+        for number, witness in enumerate(self.settings.witness_list):
+            self._spawn(f"witness-{number}", lambda witness=witness: self._witness(witness))
 
     def stop(self) -> None:
         self.stopping.set()
@@ -100,3 +104,21 @@ class Workers:
                 log.exception("checkpoint failed; trying again soon")
                 wait = min(wait, RETRY_AFTER)
             self.stopping.wait(wait)
+
+    def _witness(self, config: WitnessConfig) -> None:
+        """Ask one witness for its cosignature on each newest checkpoint: its own thread, so a
+        witness that is down or slow delays nothing but its own cosignatures."""
+        client = WitnessClient(config, self.settings.poll_interval)
+        try:
+            while not self.stopping.is_set():
+                try:
+                    with Projector(self.settings.database_url) as projector:
+                        cosignatures = Cosignatures(projector.view)
+                        while not self.stopping.is_set():
+                            wait = client.step(projector.view, projector.audit, cosignatures)
+                            self.stopping.wait(wait)
+                except Exception:
+                    log.exception("witness %s: cosigning failed; trying again soon", config.url)
+                    self.stopping.wait(RETRY_AFTER)
+        finally:
+            client.close()

@@ -15,6 +15,13 @@ golang.org/x/mod/sumdb/note:
 * a checkpoint body is ``<origin>\\n<tree size in decimal>\\n<base64 root hash>\\n`` followed by
   optional non-empty extension lines.
 
+Cosignatures (https://c2sp.org/tlog-cosignature, cosignature/v1) are note signatures of type
+0x04 by a witness: the key ID is computed as above with 0x04, and the signature is an 8-byte
+big-endian timestamp followed by the Ed25519 signature of ``cosignature/v1\\ntime <timestamp>\\n``
+and the checkpoint body. Their keys are written with 0x04 in place of 0x01;
+:func:`parse_verifier_key` and :func:`parse_signer_key` accept only the type asked for, so a
+witness key can never pass for a log key.
+
 Verification follows the spec: signatures from unknown (name, key ID) pairs are ignored, a known
 key whose signature fails rejects the whole note (:class:`BadSignature`), and a note with no
 signature from a known key is rejected (:class:`UnknownKey`).
@@ -36,6 +43,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 ED25519 = 0x01
+COSIGNATURE_V1 = 0x04
 SIGNATURE_PREFIX = "\u2014 "
 MAX_SIGNATURES = 100  # the spec asks verifiers to accept at least 16; Go's note package stops at 100
 ROOT_HASH_SIZE = 32
@@ -103,18 +111,27 @@ class Verifier:
     name: str
     key_id: int
     public_key: bytes
+    signature_type: int = ED25519
 
     @classmethod
-    def from_public_key(cls, name: str, public_key: bytes) -> Verifier:
+    def from_public_key(cls, name: str, public_key: bytes,
+                        signature_type: int = ED25519) -> Verifier:
         """Build a verifier with the key ID derived as the spec recommends."""
         if not is_valid_key_name(name):
             raise MalformedKey(f"invalid key name {name!r}")
         if len(public_key) != 32:
             raise MalformedKey(f"an Ed25519 public key is 32 bytes, not {len(public_key)}")
-        return cls(name, key_id(name, public_key), bytes(public_key))
+        return cls(name, key_id(name, public_key, signature_type), bytes(public_key),
+                   signature_type)
 
     def verify(self, message: bytes, signature: bytes) -> bool:
-        """True when signature is this key's Ed25519 signature of message."""
+        """True when signature is this key's signature of the note text `message` (for a
+        cosignature: its timestamp, then the signature of the timestamped message)."""
+        if self.signature_type == COSIGNATURE_V1:
+            if len(signature) != 8 + 64:
+                return False
+            message = cosigned_message(message, int.from_bytes(signature[:8], "big"))
+            signature = signature[8:]
         if len(signature) != 64:
             return False
         try:
@@ -124,23 +141,25 @@ class Verifier:
         return True
 
     def key_string(self) -> str:
-        """The shareable ``<name>+<hex id>+<base64(0x01 || key)>`` form."""
-        return f"{self.name}+{self.key_id:08x}+{_b64(bytes([ED25519]) + self.public_key)}"
+        """The shareable ``<name>+<hex id>+<base64(type || key)>`` form."""
+        encoded = _b64(bytes([self.signature_type]) + self.public_key)
+        return f"{self.name}+{self.key_id:08x}+{encoded}"
 
 
 class Signer:
     """A named Ed25519 private key; deliberately has no repr that shows the seed."""
 
-    __slots__ = ("name", "key_id", "_private")
+    __slots__ = ("name", "key_id", "signature_type", "_private")
 
-    def __init__(self, name: str, seed: bytes) -> None:
+    def __init__(self, name: str, seed: bytes, signature_type: int = ED25519) -> None:
         if not is_valid_key_name(name):
             raise MalformedKey(f"invalid key name {name!r}")
         if len(seed) != 32:
             raise MalformedKey(f"an Ed25519 seed is 32 bytes, not {len(seed)}")
         self._private = Ed25519PrivateKey.from_private_bytes(seed)
         self.name = name
-        self.key_id = key_id(name, self.public_key)
+        self.signature_type = signature_type
+        self.key_id = key_id(name, self.public_key, signature_type)
 
     def __repr__(self) -> str:
         return f"Signer({self.name!r}, key_id={self.key_id:08x})"
@@ -151,20 +170,20 @@ class Signer:
 
     @property
     def verifier(self) -> Verifier:
-        return Verifier(self.name, self.key_id, self.public_key)
+        return Verifier(self.name, self.key_id, self.public_key, self.signature_type)
 
     def sign(self, message: bytes) -> bytes:
         return self._private.sign(message)
 
     def key_string(self) -> str:
-        """The secret ``PRIVATE+KEY+<name>+<hex id>+<base64(0x01 || seed)>`` form."""
-        seed = self._private.private_bytes_raw()
-        return f"PRIVATE+KEY+{self.name}+{self.key_id:08x}+{_b64(bytes([ED25519]) + seed)}"
+        """The secret ``PRIVATE+KEY+<name>+<hex id>+<base64(type || seed)>`` form."""
+        encoded = _b64(bytes([self.signature_type]) + self._private.private_bytes_raw())
+        return f"PRIVATE+KEY+{self.name}+{self.key_id:08x}+{encoded}"
 
 
-def generate_key(name: str) -> tuple[str, str]:
+def generate_key(name: str, signature_type: int = ED25519) -> tuple[str, str]:
     """A fresh (signer key string, verifier key string) pair for the named key."""
-    signer = Signer(name, Ed25519PrivateKey.generate().private_bytes_raw())
+    signer = Signer(name, Ed25519PrivateKey.generate().private_bytes_raw(), signature_type)
     return signer.key_string(), signer.verifier.key_string()
 
 
@@ -173,7 +192,7 @@ def verifier_key(name: str, public_key: bytes) -> str:
     return Verifier.from_public_key(name, public_key).key_string()
 
 
-def _decode_typed_key(name: str, hex_id: str, encoded: str) -> bytes:
+def _decode_typed_key(name: str, hex_id: str, encoded: str, signature_type: int) -> bytes:
     if not is_valid_key_name(name) or not _HEX_KEY_ID.fullmatch(hex_id):
         raise MalformedKey("malformed key name or key ID")
     try:
@@ -182,28 +201,31 @@ def _decode_typed_key(name: str, hex_id: str, encoded: str) -> bytes:
         raise MalformedKey(str(error)) from None
     if len(raw) != 33:
         raise MalformedKey(f"an Ed25519 key is 1 + 32 bytes, not {len(raw)}")
-    if raw[0] != ED25519:
-        raise MalformedKey(f"unsupported signature type 0x{raw[0]:02x}")
+    if raw[0] != signature_type:
+        raise MalformedKey(f"signature type 0x{raw[0]:02x} where 0x{signature_type:02x} is "
+                           f"expected" + (" (a witness key?)" if raw[0] == COSIGNATURE_V1 else ""))
     return raw[1:]
 
 
-def parse_verifier_key(text: str) -> Verifier:
-    """Decode ``<name>+<hex id>+<base64(0x01 || public key)>``, checking the key ID."""
+def parse_verifier_key(text: str, signature_type: int = ED25519) -> Verifier:
+    """Decode ``<name>+<hex id>+<base64(type || public key)>``, checking the key ID."""
     name, _, rest = text.partition("+")
     hex_id, _, encoded = rest.partition("+")
-    verifier = Verifier.from_public_key(name, _decode_typed_key(name, hex_id, encoded))
+    public_key = _decode_typed_key(name, hex_id, encoded, signature_type)
+    verifier = Verifier.from_public_key(name, public_key, signature_type)
     if verifier.key_id != int(hex_id, 16):
         raise MalformedKey(f"key ID {hex_id} does not match the key of {name}")
     return verifier
 
 
-def parse_signer_key(text: str) -> Signer:
-    """Decode ``PRIVATE+KEY+<name>+<hex id>+<base64(0x01 || seed)>``, checking the key ID."""
+def parse_signer_key(text: str, signature_type: int = ED25519) -> Signer:
+    """Decode ``PRIVATE+KEY+<name>+<hex id>+<base64(type || seed)>``, checking the key ID."""
     parts = text.split("+", 4)
     if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
         raise MalformedKey("a signer key starts with PRIVATE+KEY+")
     _, _, name, hex_id, encoded = parts
-    signer = Signer(name, _decode_typed_key(name, hex_id, encoded))
+    signer = Signer(name, _decode_typed_key(name, hex_id, encoded, signature_type),
+                    signature_type)
     if signer.key_id != int(hex_id, 16):
         raise MalformedKey(f"key ID {hex_id} does not match the key of {name}")
     return signer
@@ -307,22 +329,59 @@ def _trusted(verifier_keys: VerifierKeys) -> dict[tuple[str, int], Verifier]:
     return trusted
 
 
-def open_note(signed: str | bytes, verifier_keys: VerifierKeys) -> str:
-    """Return the text of a signed note once a trusted key's signature on it verifies."""
+def verified_by(signed: str | bytes, verifier_keys: VerifierKeys,
+                ) -> tuple[Note, list[tuple[Verifier, NoteSignature]]]:
+    """The note and each known key's signature on it, all verified (maybe none)."""
     note = parse_note(signed)
     trusted = _trusted(verifier_keys)
     message = note.text.encode("utf-8")
-    verified = False
+    verified = []
     for signature in note.signatures:
         verifier = trusted.get((signature.name, signature.key_id))
         if verifier is None:
             continue  # unknown keys are ignored, even if they share a name or an ID with a known one
         if not verifier.verify(message, signature.signature):
             raise BadSignature(f"invalid signature for key {signature.name}+{signature.key_id:08x}")
-        verified = True
+        verified.append((verifier, signature))
+    return note, verified
+
+
+def open_note(signed: str | bytes, verifier_keys: VerifierKeys) -> str:
+    """Return the text of a signed note once a trusted key's signature on it verifies."""
+    note, verified = verified_by(signed, verifier_keys)
     if not verified:
         raise UnknownKey("the note has no signature from a known key")
     return note.text
+
+
+# --- cosignatures ------------------------------------------------------------------------------
+
+def cosigned_message(text: bytes, timestamp: int) -> bytes:
+    """What a cosignature/v1 signs: a header line, a timestamp line, the checkpoint body."""
+    return b"cosignature/v1\ntime %d\n" % timestamp + text
+
+
+def cosign(text: str, cosigner: Signer, timestamp: int) -> str:
+    """A witness's cosignature line on a checkpoint body, as of `timestamp` (POSIX seconds)."""
+    if cosigner.signature_type != COSIGNATURE_V1 or not 0 < timestamp < 2**63:
+        raise MalformedKey("a cosignature needs a cosignature/v1 key and a positive timestamp")
+    signature = cosigner.sign(cosigned_message(text.encode("utf-8"), timestamp))
+    payload = cosigner.key_id.to_bytes(4, "big") + timestamp.to_bytes(8, "big") + signature
+    return f"{SIGNATURE_PREFIX}{cosigner.name} {_b64(payload)}\n"
+
+
+def parse_witness_key(text: str) -> Verifier:
+    """A witness's cosignature/v1 verifier key, ``<name>+<hex id>+<base64(0x04 || key)>``."""
+    return parse_verifier_key(text, COSIGNATURE_V1)
+
+
+def cosigners(signed: str | bytes, witness_keys: Iterable[str | Verifier]) -> dict[str, int]:
+    """The witnesses (by verifier key) whose cosignatures on the note verify, with their
+    timestamps; a known witness's cosignature that fails rejects the note (BadSignature)."""
+    keys = [key if isinstance(key, Verifier) else parse_witness_key(key) for key in witness_keys]
+    _, verified = verified_by(signed, keys)
+    return {verifier.key_string(): int.from_bytes(signature.signature[:8], "big")
+            for verifier, signature in verified}
 
 
 # --- checkpoints -------------------------------------------------------------------------------

@@ -155,17 +155,20 @@ class LedgerURL(Source):
 
 def verify(
     source: Source, verifier_keys: list[str], witness: Path | None,
-    on_leaf: Callable[[int], Any] | None = None,
+    on_leaf: Callable[[int], Any] | None = None, witness_keys: list[str] = (), quorum: int = 0,
 ) -> Verified:
     """Every check in order; the first failure raises VerificationFailed."""
+    note = source.checkpoint()
     try:
-        checkpoint = signed_note.open_checkpoint(source.checkpoint(), verifier_keys)
+        checkpoint = signed_note.open_checkpoint(note, verifier_keys)
     except signed_note.NoteError as error:
         raise VerificationFailed(f"the checkpoint's signature does not verify: {error}") from None
     size, expected_root = checkpoint.size, checkpoint.root_hash
     digests = [e[len(DIGEST_PREFIX):] for e in checkpoint.extensions if e.startswith(DIGEST_PREFIX)]
     result = Verified(checkpoint.origin, size, expected_root, digests[0] if digests else "")
     result.checked.append(f"signature of {checkpoint.origin} checkpoint at tree size {size}")
+    if quorum:
+        result.checked.append(check_quorum(note, witness_keys, quorum))
 
     signed_roots = _earlier_roots(source, verifier_keys, size)
     seen = _load_witness(witness).get(checkpoint.origin) if witness is not None else None
@@ -210,6 +213,21 @@ def verify(
     if witness is not None:
         _save_witness(witness, checkpoint)
     return result
+
+
+def check_quorum(note: str, witness_keys: list[str], quorum: int) -> str:
+    """At least `quorum` of the given witnesses cosigned the checkpoint; say which did."""
+    try:
+        cosigned = signed_note.cosigners(note, witness_keys)
+    except signed_note.NoteError as error:
+        raise VerificationFailed(f"a witness's cosignature does not verify: {error}") from None
+    names = ", ".join(key.split("+", 1)[0] for key in cosigned) or "none"
+    if len(cosigned) < quorum:
+        raise VerificationFailed(
+            f"the checkpoint carries {len(cosigned)} valid cosignature(s) of the "
+            f"{len(witness_keys)} witnesses given ({names}); the quorum is {quorum}")
+    return (f"cosigned by {len(cosigned)} of {len(witness_keys)} witnesses ({names}), "
+            f"quorum {quorum}")
 
 
 def _check_line(index: int, line: bytes) -> None:

@@ -32,6 +32,11 @@ def _checkpoints(view: Any) -> list[dict[str, Any]]:
     return sorted(queries.entities(view, "checkpoints"), key=lambda c: c["tree_size"])
 
 
+def _cosigned(request: Request, state: dict[str, Any]) -> str:
+    """The checkpoint's signed note with the witnesses' cosignatures gathered so far."""
+    return request.app.state.cosignatures.cosigned(state)
+
+
 class CheckpointSummary(BaseModel):
     tree_size: int
     root_hash: str = Field(description="base64")
@@ -43,12 +48,13 @@ class CheckpointSummary(BaseModel):
 
 
 @router.get("/v1/audit/checkpoint", response_class=PlainTextResponse, responses=NOTE)
-def latest_checkpoint(view: ViewDep) -> PlainTextResponse:
-    """The newest signed checkpoint (origin, tree size, root hash, state digest; signature)."""
+def latest_checkpoint(request: Request, view: ViewDep) -> PlainTextResponse:
+    """The newest signed checkpoint (origin, tree size, root hash, state digest; signature),
+    with the cosignatures of the witnesses that have cosigned it so far."""
     issued = _checkpoints(view)
     if not issued:
         raise HTTPException(404, "no checkpoint has been issued yet")
-    return PlainTextResponse(issued[-1]["signed_note"])
+    return PlainTextResponse(_cosigned(request, issued[-1]))
 
 
 @router.get("/v1/audit/checkpoints")
@@ -61,12 +67,13 @@ def list_checkpoints(view: ViewDep) -> list[CheckpointSummary]:
 
 @router.get("/v1/audit/checkpoints/{tree_size}", response_class=PlainTextResponse,
             responses=NOTE)
-def one_checkpoint(view: ViewDep, tree_size: Annotated[int, Field(ge=0, le=POSITION_MAX)]) -> PlainTextResponse:
-    """The checkpoint issued at one tree size, as signed."""
+def one_checkpoint(request: Request, view: ViewDep,
+                   tree_size: Annotated[int, Field(ge=0, le=POSITION_MAX)]) -> PlainTextResponse:
+    """The checkpoint issued at one tree size, as signed, with its witnesses' cosignatures."""
     state = queries.entity(view, f"checkpoints/{tree_size}")
     if state is None:
         raise HTTPException(404, f"no checkpoint was issued at tree size {tree_size}")
-    return PlainTextResponse(state["signed_note"])
+    return PlainTextResponse(_cosigned(request, state))
 
 
 @router.get("/v1/audit/keys", response_class=PlainTextResponse,
@@ -141,7 +148,7 @@ def proof_bundle(request: Request, view: ViewDep, ledger: LedgerDep, event_id: U
     size = issued[-1]["tree_size"]
     leaf = leaf_bytes(leaf_events(audit, ledger, index, index + 1)[0])
     bundle = tlog_proof.Proof(index, tuple(audit.inclusion(index, size)),
-                              issued[-1]["signed_note"], leaf)
+                              _cosigned(request, issued[-1]), leaf)
     return PlainTextResponse(tlog_proof.format_proof(bundle))
 
 

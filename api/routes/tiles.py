@@ -20,9 +20,9 @@ OCTETS = "application/octet-stream"
 
 
 @router.get("/checkpoint", response_class=PlainTextResponse, responses=NOTE)
-def checkpoint(view: ViewDep) -> PlainTextResponse:
-    """The newest signed checkpoint, where tlog-tiles clients look for it."""
-    response = latest_checkpoint(view)
+def checkpoint(request: Request, view: ViewDep) -> PlainTextResponse:
+    """The newest signed checkpoint and its cosignatures, where tlog-tiles clients look."""
+    response = latest_checkpoint(request, view)
     response.headers["Cache-Control"] = CHECKPOINT_CACHE
     return response
 

@@ -16,7 +16,9 @@ import base64
 import hashlib
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from audit import signed_note
 from audit.merkle import EMPTY_ROOT
 from audit.signed_note import (
     AmbiguousKey,
@@ -330,3 +332,59 @@ def test_a_checkpoint_that_cannot_be_written_faithfully_is_refused(origin, size,
 def test_a_checkpoint_parses_back_to_what_was_formatted():
     checkpoint = Checkpoint("ledger.example/log", 1_000_000, ROOT, ("a", "b c"))
     assert parse_checkpoint(checkpoint.body()) == checkpoint
+
+
+# --- cosignatures (c2sp.org/tlog-cosignature, cosignature/v1) ----------------------------------
+
+def test_a_cosignature_signs_the_timestamped_checkpoint_body_under_a_type_4_key() -> None:
+    log, witness = Signer("example.com/log", bytes(32)), Signer("w.example/w1", bytes(range(32)),
+                                                                signed_note.COSIGNATURE_V1)
+    body = signed_note.format_checkpoint("example.com/log", 2, EMPTY_ROOT)
+    line = signed_note.cosign(body, witness, 1679315147)
+    payload = base64.b64decode(line.split(" ")[2])
+    assert witness.key_id == int.from_bytes(hashlib.sha256(
+        b"w.example/w1\n\x04" + witness.public_key).digest()[:4], "big")
+    assert payload[:4] == witness.key_id.to_bytes(4, "big")
+    assert payload[4:12] == (1679315147).to_bytes(8, "big")
+    message = b"cosignature/v1\ntime 1679315147\n" + body.encode()
+    Ed25519PublicKey.from_public_bytes(witness.public_key).verify(payload[12:], message)
+    cosigned = signed_note.sign_note(body, log) + line
+    vkey = witness.verifier.key_string()
+    assert signed_note.cosigners(cosigned, [vkey]) == {vkey: 1679315147}
+    assert signed_note.open_checkpoint(cosigned, log.verifier.key_string()).size == 2
+
+
+def test_a_witness_key_never_passes_for_a_log_key_nor_a_log_key_for_a_witness_key() -> None:
+    signer, vkey = signed_note.generate_key("w.example/w1", signed_note.COSIGNATURE_V1)
+    log_signer, log_vkey = signed_note.generate_key("example.com/log")
+    assert base64.b64decode(vkey.split("+")[2])[0] == 0x04
+    with pytest.raises(MalformedKey, match="a witness key"):
+        signed_note.parse_verifier_key(vkey)
+    with pytest.raises(MalformedKey):
+        signed_note.parse_witness_key(log_vkey)
+    with pytest.raises(MalformedKey):
+        signed_note.parse_signer_key(signer)
+    body = signed_note.format_checkpoint("example.com/log", 0, EMPTY_ROOT)
+    witness = signed_note.parse_signer_key(signer, signed_note.COSIGNATURE_V1)
+    only_cosigned = body + "\n" + signed_note.cosign(body, witness, 1)
+    with pytest.raises(UnknownKey):
+        signed_note.open_note(only_cosigned, log_vkey)
+    assert signed_note.cosigners(signed_note.sign_note(body, log_signer), [vkey]) == {}
+
+
+def test_a_cosignature_with_another_timestamp_or_checkpoint_is_refused() -> None:
+    witness = Signer("w.example/w1", bytes(32), signed_note.COSIGNATURE_V1)
+    body = signed_note.format_checkpoint("example.com/log", 0, EMPTY_ROOT)
+    line = signed_note.cosign(body, witness, 100)
+    name, encoded = line[2:].split(" ")
+    payload = bytearray(base64.b64decode(encoded))
+    payload[11] ^= 1  # the timestamp is signed
+    forged = f"\u2014 {name} {base64.b64encode(bytes(payload)).decode()}\n"
+    log = Signer("example.com/log", bytes(32))
+    with pytest.raises(BadSignature):
+        signed_note.cosigners(signed_note.sign_note(body, log) + forged, [witness.verifier])
+    other = signed_note.format_checkpoint("example.com/log", 1, EMPTY_ROOT)
+    with pytest.raises(BadSignature):
+        signed_note.cosigners(signed_note.sign_note(other, log) + line, [witness.verifier])
+    with pytest.raises(MalformedKey):
+        signed_note.cosign(body, witness, 0)  # the spec forbids a zero timestamp
