@@ -61,14 +61,16 @@ bench: install debian-packages
 
 ## Debian's PostgreSQL server and nginx, installed if missing (the tests start throwaway ones on
 ## loopback: initdb into a temporary folder, nginx with the documented cache configuration), what
-## the browser tests drive: chromium, Java for the Nu Html Checker, npm to fetch its jar; and Go
-## with golang.org/x/mod, whose sumdb/tlog checks the ledger's tiles (built offline).
+## the browser tests drive: chromium, poppler-utils to read the PDFs it prints, Java for the Nu
+## Html Checker, npm to fetch its jar; and Go with golang.org/x/mod, whose sumdb/tlog checks the
+## ledger's tiles (built offline).
 debian-packages:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || missing="$$missing nginx"; \
 	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	command -v go >/dev/null 2>&1 || missing="$$missing golang-go"; \

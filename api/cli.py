@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, TypeVar
+from urllib.parse import urlencode
 
 import httpx
 import orjson
@@ -561,6 +562,18 @@ def get(
 ) -> None:
     """Run one GET request in-process and print the body; on an error status, print the
     problem to stderr and exit 1."""
+    response = _request(path)
+    failed = response.status_code >= 400
+    sink = sys.stderr.buffer if failed else sys.stdout.buffer
+    sink.write(response.content)
+    if response.content and not response.content.endswith(b"\n"):
+        sink.write(b"\n")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _request(path: str) -> httpx.Response:
+    """One GET request to the app in-process, its read model caught up first."""
     import asyncio
 
     settings = load_settings().model_copy(update={"tick_interval": 0, "project_in_process": False})
@@ -578,16 +591,57 @@ def get(
                 return await client.get(path)
 
     try:
-        response = asyncio.run(fetch())
+        return asyncio.run(fetch())
     except httpx.InvalidURL as error:
         raise fail(f"not a URL path: {path!r} ({error})", 2) from None
-    failed = response.status_code >= 400
-    sink = sys.stderr.buffer if failed else sys.stdout.buffer
-    sink.write(response.content)
-    if response.content and not response.content.endswith(b"\n"):
-        sink.write(b"\n")
-    if failed:
-        raise typer.Exit(1)
+
+
+@app.command()
+def report(
+    instrument: Annotated[str, typer.Option(help="the treaty, e.g. CCM")],
+    plan: Annotated[str | None, typer.Option(help="the action plan whose action numbers "
+                                             "figures give (default: the treaty's first)")] = None,
+    as_known_at: Annotated[str | None, typer.Option(
+        help="what the ledger knew at this time (RFC 3339, or a date: its end)")] = None,
+    effective_on: Annotated[str | None, typer.Option(
+        help="the world as it stood on this date (YYYY-MM-DD)")] = None,
+    possible: Annotated[bool, typer.Option(
+        "--include-possible", help="with --effective-on: count what was possibly true")] = False,
+    against_effective_on: Annotated[str | None, typer.Option(
+        help="add what moved since the world as it stood on this date")] = None,
+    against_as_known_at: Annotated[str | None, typer.Option(
+        help="add what moved since the ledger knew this time")] = None,
+    format: Annotated[str, typer.Option(help="md, html, pdf or json")] = "md",
+    output: Annotated[Path | None, typer.Option("-o", "--output",
+                                                help="the file to write (default: stdout)")] = None,
+) -> None:
+    """Write the progress report of a treaty: sections per area of its action plan, every
+    number linked to the change-log query of the events it counts (the page
+    /instruments/{code}/report as a file)."""
+    suffixes = {"md": ".md", "html": "", "pdf": ".pdf", "json": ".json"}
+    if format not in suffixes:
+        raise fail(f"--format must be one of {', '.join(suffixes)}, not {format!r}", 2)
+    query = {"plan": plan, "as_known_at": as_known_at, "effective_on": effective_on,
+             "include": "possible" if possible else None,
+             "against_effective_on": against_effective_on,
+             "against_as_known_at": against_as_known_at}
+    kept = {key: value for key, value in query.items() if value is not None}
+    path = f"/instruments/{instrument}/report{suffixes[format]}"
+    response = _request(path + (f"?{urlencode(kept)}" if kept else ""))
+    if response.status_code >= 400:
+        raise fail(f"{path}: {reason_of(response)}")
+    if output is None:
+        sys.stdout.buffer.write(response.content)
+    else:
+        output.write_bytes(response.content)
+
+
+def reason_of(response: httpx.Response) -> str:
+    """An error answer's one-line reason (a problem's detail, else its status)."""
+    try:
+        return str(response.json().get("detail") or response.status_code)
+    except ValueError:
+        return str(response.status_code)
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ from api.routes import (
     log,
     operations,
     pages,
+    reports,
     statements,
     summaries,
     tiles,
@@ -41,7 +42,7 @@ from projections.store import open_view
 
 #: every route module, in the order routes are matched
 ROUTERS = (operations, audit, tiles, changes, log, summaries, statements, entities, feeds, writes,
-           pages)
+           reports, pages)
 
 DESCRIPTION = """\
 An event-sourced ledger of public treaty commitments: every pledge, report submission,

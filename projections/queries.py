@@ -158,6 +158,8 @@ class ChangeFilter:
     q: str | None = None
     code: str | None = None  # a statement code
     described_as: str | None = None  # how a statement describes its party
+    named: bool | None = None  # statements naming a party (True) or none (False)
+    certain_by: str | None = None  # facts certainly in effect by this date (interval ended)
 
 
 def changes(
@@ -240,6 +242,13 @@ def selection(view: StateView, where: ChangeFilter) -> Selection:
         if value is not None:
             clauses.append(f"c.{column} {operator} ?")
             params.append(value)
+    if where.certain_by is not None:  # as an as-effective view counts a fact: from its end
+        clauses.append("c.effective_to <= ?")
+        params.append(where.certain_by)
+    if where.named is not None:
+        party = ("json_extract(c.fields, '$.party')" if view.dialect == "sqlite"
+                 else "(c.fields::jsonb ->> 'party')")
+        clauses.append(f"c.kind = 'statements' AND {party} IS {'NOT ' if where.named else ''}NULL")
     return Selection(source, order, clauses, params)
 
 

@@ -48,6 +48,10 @@ def change_filter(
     described_as: Annotated[str | None, Query(
         pattern=r"^(state_party|signatory|state_not_party|state|organisation)$",
         description="statements describing their party so")] = None,
+    named: Annotated[bool | None, Query(description="statements naming a party (true) or "
+                                        "none, a document's own totals among them (false)")] = None,
+    certain_by: Annotated[date | None, Query(description="facts certainly in effect by this date "
+                                             "(dated by an interval: its last day)")] = None,
 ) -> ChangeFilter:
     return ChangeFilter(
         party=party, instrument=instrument, action=action, kind=kind, entity=entity,
@@ -55,7 +59,8 @@ def change_filter(
         recorded_to=parse_moment(recorded_to, "recorded_to") if recorded_to else None,
         effective_from=effective_from.isoformat() if effective_from else None,
         effective_to=effective_to.isoformat() if effective_to else None, q=q, code=code,
-        described_as=described_as,
+        described_as=described_as, named=named,
+        certain_by=certain_by.isoformat() if certain_by else None,
     )
 
 

@@ -47,6 +47,7 @@ PAGES = [
     Page("/instruments", "instruments", "Treaties", "Vientiane Action Plan"),
     Page("/instruments/CCM", "instrument-CCM", "Convention on Cluster Munitions", "Croatia (HRV)"),
     Page("/instruments/VAP", "matrix-VAP", "Vientiane Action Plan", "Croatia"),
+    Page("/instruments/CCM/report", "report-CCM", "Progress report: CCM", "Croatia (HRV)"),
     Page("/commitments/ccm-ratify-2011-PER", "commitment", "Peru (PER)", "ratification of the CCM"),
     Page("/obligations/ccm-art3-HRV", "obligation", "Croatia (HRV)", "stockpile"),
     Page("/reports/CCM-HRV-initial-initial", "report", "Croatia (HRV)", "Beirut Progress Report"),
