@@ -214,7 +214,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 (the http.server API)
         if self.path.rstrip("/").rsplit("/", 1)[-1] != "add-checkpoint":
             return self._answer(404, "only add-checkpoint is submitted here\n")
-        length = int(self.headers.get("Content-Length") or -1)
+        declared = self.headers.get("Content-Length", "").strip()
+        length = int(declared) if declared.isdecimal() else -1
         if not 0 <= length <= MAX_BODY:
             self.close_connection = True
             return self._answer(413 if length > MAX_BODY else 411, "a body of known size, "

@@ -23,7 +23,7 @@ import pytest
 from audit import signed_note
 from audit.checkpoints import issue_checkpoint
 from audit.cosigning import Cosignatures
-from audit.witness import SIZE_TYPE, add_checkpoint
+from audit.witness import MAX_BODY, SIZE_TYPE, add_checkpoint
 from projections.runner import Projector
 from tests.servers import free_port, serving, wait_until_answering
 
@@ -176,6 +176,10 @@ def test_two_witnesses_cosign_a_growing_log_and_refuse_its_forks(
                 answer = add_checkpoint(client, witness.url, size, [],
                                         checkpoint_note(stranger, size, root))
                 assert answer.status_code == 403
+                for body, status in ((b"old 1\nnot base64\n\n", 400), (b"\xff", 400),
+                                     (b"x" * (MAX_BODY + 1), 413)):
+                    answer = client.post(f"{witness.url}/add-checkpoint", content=body)
+                    assert answer.status_code == status, (body[:20], answer.text)
                 logged = witness.log.read_text()
                 for status, tree_size in ((422, size), (422, size + 2), (409, size - 2)):
                     assert f"refused {ORIGIN} checkpoint at tree size {tree_size}: {status}" \
