@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -77,7 +78,11 @@ def entity(view: StateView, path: str, clock: Clock = NOW) -> State | None:
     if clock.is_now:
         rows = _rows(view, "SELECT state FROM entities WHERE path = ?", (path,))
         return orjson.loads(rows[0]["state"]) if rows else None
-    changes = entity_changes(view, path)
+    return fold_at(clock, entity_changes(view, path))
+
+
+def fold_at(clock: Clock, changes: list[Change]) -> State | None:
+    """An entity's state on the clock, from all its changes in log order."""
     state = fold(c for c in changes if clock.includes(c))
     if state is not None and clock.effective_on is not None:
         known = Clock(clock.known_at, clock.known_at_position)
@@ -119,10 +124,23 @@ def entities(
         rows = _rows(view, f"SELECT state FROM entities WHERE {' AND '.join(where)} ORDER BY path",
                      params)
         return [orjson.loads(row["state"]) for row in rows]
-    paths = _rows(view, f"SELECT path FROM entities WHERE {' AND '.join(where)} ORDER BY path",
-                  params)
-    states = (entity(view, row["path"], clock) for row in paths)
-    return [state for state in states if state is not None]
+    paths = [row["path"] for row in _rows(
+        view, f"SELECT path FROM entities WHERE {' AND '.join(where)} ORDER BY path", params)]
+    states: list[State] = []
+    for start in range(0, len(paths), FOLD_CHUNK):  # a query per chunk, not per entity
+        chunk = paths[start:start + FOLD_CHUNK]
+        rows = _rows(view, f"SELECT {', '.join(FOLDED)} FROM changes WHERE entity IN "
+                           f"({', '.join('?' * len(chunk))}) ORDER BY entity, position", chunk)
+        for _, group in itertools.groupby(rows, key=lambda row: row["entity"]):
+            if (state := fold_at(clock, [change_from_row(row) for row in group])) is not None:
+                states.append(state)
+    return states
+
+
+#: entities folded on another clock per query, and the change columns their fold reads
+FOLD_CHUNK = 500
+FOLDED = ("position", "event_id", "type", "entity", "version", "recorded_at", "effective_on",
+          "recorded_by", "sources", "note", "fields")
 
 
 #: every change row with the leaf index the audit tree gave its event (None until it has)
@@ -326,7 +344,7 @@ def instrument_summary(
     for party in entities(view, "parties", clock):
         if instrument in party["statuses"]:
             statuses[party["statuses"][instrument]["status"]].add(party["code"])
-    obligations = [o for o in entities(view, "obligations", clock)
+    obligations = [o for o in entities(view, "obligations", clock, instrument=instrument)
                    if o["provision"].split(":", 1)[0] in members]
     by_kind: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for o in obligations:
@@ -340,14 +358,15 @@ def instrument_summary(
             counts["overdue"].add(o["party"])
         if o["extensions"]:
             counts["extension_requested"].add(o["party"])
-    reports = [r for r in entities(view, "reports", clock) if r["instrument"] in members]
+    reports = [r for r in entities(view, "reports", clock, instrument=instrument)
+               if r["instrument"] in members]
     timeliness: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for r in reports:
         timeliness[r["report_kind"]][report_timeliness(r, today)].add(r["party"])
         if r["received_on"] is not None:
             timeliness[r["report_kind"]]["submitted"].add(r["party"])
     allegations: dict[str, set[str]] = defaultdict(set)
-    for a in entities(view, "allegations", clock):
+    for a in entities(view, "allegations", clock, instrument=instrument):
         if a["provision"].split(":", 1)[0] in members:
             allegations[a["state"]].add(a["against"] or UNNAMED)
     states_parties = set().union(*(statuses.get(s, set()) for s in BOUND))

@@ -12,6 +12,7 @@ from projections.queries import (
     Clock,
     StatementFilter,
     changes,
+    entities,
     entity,
     instrument_summary,
     progress_matrix,
@@ -170,3 +171,17 @@ def test_the_change_log_selects_statements_by_code_and_description(ledger, proje
     assert [row["entity"] for row in rows] == ["statements/b-29-HRV", "statements/b-29-total"]
     rows = changes(projector.view, ChangeFilter(code="early-completion", party="CAN"))
     assert [row["entity"] for row in rows] == ["statements/b-34-CAN"]
+
+
+@pytest.mark.parametrize("clock", [
+    Clock(effective_on="2011-06-30"), Clock(effective_on="2011-06-30", possible=True),
+    Clock(known_at_position=30), Clock(known_at_position=30, effective_on="2011-08-20"),
+])
+def test_a_list_on_another_clock_folds_each_entity_as_one_read_would(ledger, projector, clock):
+    beirut(ledger)
+    projector.catch_up()
+    view = projector.view
+    for kind in ("parties", "statements", "instruments"):
+        paths = [s["path"] for s in entities(view, kind)]
+        one_by_one = [state for path in paths if (state := entity(view, path, clock))]
+        assert entities(view, kind, clock) == one_by_one, kind
