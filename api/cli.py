@@ -469,6 +469,10 @@ def verify(
         Path | None, typer.Option("--export", exists=True, dir_okay=False, help="an export file")
     ] = None,
     url: Annotated[str | None, typer.Option(help="a ledger's base URL")] = None,
+    checkpoint_file: Annotated[Path | None, typer.Option(
+        "--checkpoint", exists=True, dir_okay=False,
+        help="with --export: verify against this signed checkpoint (e.g. /checkpoint, with its "
+        "cosignatures) instead of the export's newest")] = None,
     witness: Annotated[
         Path, typer.Option(help="where the last checkpoint seen is kept, as a witness keeps it")
     ] = Path("var/witness.json"),
@@ -487,15 +491,22 @@ def verify(
     quorum = len(witness_keys) if quorum is None else quorum
     if quorum > len(witness_keys):
         raise fail(f"a quorum of {quorum} needs at least {quorum} --witness-key", 2)
+    for witness_vkey in witness_keys:
+        try:
+            signed_note.parse_witness_key(witness_vkey)
+        except signed_note.NoteError as error:
+            raise fail(f"not a witness verifier key: {error}", 2) from None
+    if checkpoint_file is not None and export_file is None:
+        raise fail("--checkpoint goes with --export", 2)
     try:
-        [signed_note.parse_witness_key(k) for k in witness_keys]
-    except signed_note.NoteError as error:
-        raise fail(f"not a witness verifier key: {error}", 2) from None
+        note = checkpoint_file.read_text() if checkpoint_file else None
+    except (OSError, UnicodeDecodeError) as error:
+        raise fail(f"cannot read {checkpoint_file}: {reason(error)}") from None
     try:
         client = httpx.Client(base_url=url, timeout=60) if url else None
     except httpx.InvalidURL as error:
         raise fail(f"not a URL: {url!r} ({error})", 2) from None
-    source = LedgerURL(client) if client else ExportFile(export_file)
+    source = LedgerURL(client) if client else ExportFile(export_file, note)
     try:
         with progress("verifying leaves") as bar:
             task = bar.add_task("verify", total=None)

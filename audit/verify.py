@@ -75,9 +75,10 @@ class Source(ABC):
 class ExportFile(Source):
     """An export in either format: each line stands for the leaf bytes of its event."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, checkpoint: str | None = None) -> None:
         self.path = path
         self._notes: list[str] | None = None
+        self._checkpoint = checkpoint  # one fetched apart, e.g. with its cosignatures
 
     def lines(self) -> Iterator[bytes]:
         with self.path.open("rb") as handle:
@@ -92,7 +93,9 @@ class ExportFile(Source):
         return self._notes
 
     def checkpoint(self) -> str:
-        """The newest checkpoint recorded in the export itself."""
+        """The checkpoint given, else the newest one recorded in the export itself."""
+        if self._checkpoint is not None:
+            return self._checkpoint
         notes = self.checkpoints()
         if not notes:
             raise VerificationFailed("the export holds no checkpoint to verify against")

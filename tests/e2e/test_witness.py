@@ -150,6 +150,17 @@ def test_two_witnesses_cosign_a_growing_log_and_refuse_its_forks(
                           "--witness-key", w2.verifier, "--quorum", "2")
         assert accepted.returncode == 0, accepted.stderr
         assert f"cosigned by 2 of 2 witnesses ({w1.name}, {w2.name}), quorum 2" in accepted.stdout
+        # the same from an export, against the cosigned checkpoint fetched beside it
+        (tmp_path / "ledger.ndjson").write_bytes(
+            httpx.get(f"{served.base}/v1/export", params={"format": "cloudevents"}).content)
+        (tmp_path / "checkpoint").write_text(httpx.get(f"{served.base}/checkpoint").text)
+        from_export = subprocess.run(
+            [*LEDGER, "verify", "--export", str(tmp_path / "ledger.ndjson"), "--checkpoint",
+             str(tmp_path / "checkpoint"), "--key", log_key, "--witness-key", w1.verifier,
+             "--witness-key", w2.verifier, "--witness", str(tmp_path / "seen.json")],
+            capture_output=True, text=True)
+        assert from_export.returncode == 0, from_export.stderr
+        assert f"at tree size {size}" in from_export.stdout and "quorum 2" in from_export.stdout
 
         # a forked log: every witness refuses it with the spec's status and names it in its log
         root, smaller = projector.audit.root(size), projector.audit.root(size - 2)
