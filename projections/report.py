@@ -118,12 +118,14 @@ def _figure(instrument: str, plan: str, clock: Clock, code: str, described: str,
 def _link(clock: Clock, **where: str | None) -> str:
     """The change-log page whose rows are the events `where` selects, on the report's clock:
     facts certainly in effect by its date (or possibly, from their interval's start), as known
-    at its time."""
+    at its time or log position."""
     query = {k: v for k, v in where.items() if v is not None}
     if clock.effective_on is not None:
         query["effective_to" if clock.possible else "certain_by"] = clock.effective_on
     if clock.known_at is not None:
         query["recorded_to"] = clock.known_at
+    if clock.known_at_position is not None:  # the change-log page lists what comes before
+        query["before"] = str(clock.known_at_position + 1)
     return "/changes?" + urlencode(query)
 
 
