@@ -22,7 +22,7 @@ import pytest
 
 from audit import signed_note
 from audit.checkpoints import issue_checkpoint
-from audit.cosigning import Cosignatures
+from audit.cosigning import Cosignatures, WitnessClient, WitnessConfig
 from audit.witness import MAX_BODY, SIZE_TYPE, add_checkpoint
 from projections.runner import Projector
 from tests.servers import free_port, serving, wait_until_answering
@@ -106,9 +106,16 @@ class Cosigned:
         return time.monotonic() - start
 
 
-def verify(base: str, tmp_path: Path, log_key: str, *options: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*LEDGER, "verify", "--url", base, "--key", log_key, "--witness",
-                           str(tmp_path / "seen.json"), *options], capture_output=True, text=True)
+def verifying(tmp_path: Path, log_key: str, *options: str) -> subprocess.Popen:
+    """`ledger verify` started (several may run at once: each option list names its own
+    --witness file)."""
+    return subprocess.Popen([*LEDGER, "verify", "--key", log_key, *options],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def verified(process: subprocess.Popen) -> tuple[int, str, str]:
+    out, err = process.communicate(timeout=60)
+    return process.returncode, out, err
 
 
 def checkpoint_note(signer: signed_note.Signer, size: int, root: bytes) -> str:
@@ -134,33 +141,35 @@ def test_two_witnesses_cosign_a_growing_log_and_refuse_its_forks(
         for number in range(CHECKPOINTS):
             if number == OUTAGE.start:
                 w2.kill()
+            if number == OUTAGE.stop - 3:
+                w2.start(log_key)  # it takes a while to start: meanwhile w1 goes on alone
             if number == OUTAGE.stop:
-                w2.start(log_key).wait()
+                w2.wait()
             note, _ = issue_checkpoint(projector, signer_key, ORIGIN)
             size = projector.audit.size() - 2  # the checkpoint event and its receipt follow it
             if number in OUTAGE:  # only w2's cosignature waits for w2
                 outage_waits.append(cosigned.wait(size, note, {w1.name}, 5))
-                assert w2.name not in cosigned(size, note)
+                assert number >= OUTAGE.stop - 3 or w2.name not in cosigned(size, note)
             else:  # w2 back: it catches up with a proof from the last size it cosigned
                 cosigned.wait(size, note, both, 20)
         assert size == 2 * (CHECKPOINTS - 1)
         assert max(outage_waits) < 3, outage_waits  # w1 keeps its pace while w2 is down
 
-        accepted = verify(served.base, tmp_path, log_key, "--witness-key", w1.verifier,
-                          "--witness-key", w2.verifier, "--quorum", "2")
-        assert accepted.returncode == 0, accepted.stderr
-        assert f"cosigned by 2 of 2 witnesses ({w1.name}, {w2.name}), quorum 2" in accepted.stdout
-        # the same from an export, against the cosigned checkpoint fetched beside it
+        # verify accepts, from the URL and from an export beside the cosigned checkpoint
         (tmp_path / "ledger.ndjson").write_bytes(
             httpx.get(f"{served.base}/v1/export", params={"format": "cloudevents"}).content)
         (tmp_path / "checkpoint").write_text(httpx.get(f"{served.base}/checkpoint").text)
-        from_export = subprocess.run(
-            [*LEDGER, "verify", "--export", str(tmp_path / "ledger.ndjson"), "--checkpoint",
-             str(tmp_path / "checkpoint"), "--key", log_key, "--witness-key", w1.verifier,
-             "--witness-key", w2.verifier, "--witness", str(tmp_path / "seen.json")],
-            capture_output=True, text=True)
-        assert from_export.returncode == 0, from_export.stderr
-        assert f"at tree size {size}" in from_export.stdout and "quorum 2" in from_export.stdout
+        quorum = ("--witness-key", w1.verifier, "--witness-key", w2.verifier, "--quorum", "2")
+        from_url = verifying(tmp_path, log_key, "--url", served.base, "--witness",
+                             str(tmp_path / "seen.json"), *quorum)
+        from_export = verifying(tmp_path, log_key, "--export", str(tmp_path / "ledger.ndjson"),
+                                "--checkpoint", str(tmp_path / "checkpoint"), "--witness",
+                                str(tmp_path / "seen-export.json"), *quorum)
+        for process in (from_url, from_export):
+            code, out, err = verified(process)
+            assert code == 0, err
+            assert f"cosigned by 2 of 2 witnesses ({w1.name}, {w2.name}), quorum 2" in out
+            assert f"verified {ORIGIN} at tree size {size}" in out
 
         # a forked log: every witness refuses it with the spec's status and names it in its log
         root, smaller = projector.audit.root(size), projector.audit.root(size - 2)
@@ -204,15 +213,31 @@ def test_two_witnesses_cosign_a_growing_log_and_refuse_its_forks(
                     with pytest.raises(sqlite3.IntegrityError, match="never forgets a log"):
                         state.execute("DELETE FROM logs")
 
+        # a second history under the same key, as the ledger's own witness client sends it:
+        # the witnesses hold a larger tree, so neither cosigns it and the fork stays uncosigned
+        with Projector(f"sqlite:///{tmp_path}/fork.db") as fork:
+            for _ in range(2):
+                note, _ = issue_checkpoint(fork, signer_key, ORIGIN)
+            cosignatures = Cosignatures(fork.view)
+            for witness in (w1, w2):
+                client = WitnessClient(WitnessConfig(witness.url, signed_note.parse_witness_key(
+                    witness.verifier)), poll=0.05)
+                try:
+                    assert client.step(fork.view, fork.audit, cosignatures) >= 1  # backing off
+                finally:
+                    client.close()
+                assert f"refused {ORIGIN} checkpoint at tree size 2: 409" in witness.log.read_text()
+            assert cosignatures.lines(2) == []
+
         # below the quorum: w2 is gone when the next checkpoint is issued
         w2.kill()
         note, _ = issue_checkpoint(projector, signer_key, ORIGIN)
         cosigned.wait(size + 2, note, {w1.name}, 5)
-        refused = verify(served.base, tmp_path, log_key, "--witness-key", w1.verifier,
-                         "--witness-key", w2.verifier, "--quorum", "2")
-        assert refused.returncode == 1
+        code, _, err = verified(verifying(tmp_path, log_key, "--url", served.base, "--witness",
+                                          str(tmp_path / "seen.json"), *quorum))
+        assert code == 1
         assert f"carries 1 valid cosignature(s) of the 2 witnesses given ({w1.name}); the " \
-               "quorum is 2" in refused.stderr
+               "quorum is 2" in err
         served_note = httpx.get(f"{served.base}/checkpoint").text
         assert signed_note.cosigners(served_note, keys).keys() == {w1.verifier}
         assert signed_note.open_checkpoint(served_note, log_key).size == size + 2
