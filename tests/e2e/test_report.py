@@ -105,6 +105,23 @@ def test_every_number_links_to_a_change_log_query_returning_exactly_its_events(d
             assert rows[0]["type"] == "StatementRecorded" and len(rows) == 1
 
 
+def test_links_count_what_was_certain_or_possibly_true_on_the_day(demo):
+    """On 30 June 2011 the statements dated "some time up to 20 August 2011" are possible, not
+    certain: the certain report counts fewer, and each count's link returns exactly its events."""
+    counted = {}
+    for include, clock in ((None, "certain_by"), ("possible", "effective_to")):
+        params = {"effective_on": "2011-06-30", **({"include": include} if include else {})}
+        data = get(demo, "/instruments/CCM/report.json", **params).json()
+        figures = [f for s in data["sections"] for f in s["figures"] if f["count"]]
+        for figure in figures:
+            assert f"{clock}=2011-06-30" in figure["link"]
+            url = urlsplit(figure["link"])
+            rows = get(demo, "/changes.json", **dict(parse_qsl(url.query))).json()["changes"]
+            assert {row["event_id"] for row in rows} == set(figure["events"]), figure["link"]
+        counted[include] = sum(f["count"] for f in figures)
+    assert counted["possible"] > counted[None] > 0
+
+
 def test_the_apmbc_compliance_section_as_effective_on_the_review(demo):
     """Seed 004 para 21: four cases considered, South Sudan's found not credible, security the
     challenge in the three others."""
