@@ -583,7 +583,7 @@ def get(
         raise typer.Exit(1)
 
 
-def _request(path: str) -> httpx.Response:
+def _request(path: str, base_url: str = "http://ledger") -> httpx.Response:
     """One GET request to the app in-process, its read model caught up first."""
     import asyncio
 
@@ -598,7 +598,7 @@ def _request(path: str) -> httpx.Response:
     async def fetch() -> httpx.Response:
         async with app_.router.lifespan_context(app_):
             transport = httpx.ASGITransport(app=app_)
-            async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as client:
+            async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
                 return await client.get(path)
 
     try:
@@ -623,6 +623,9 @@ def report(
     against_as_known_at: Annotated[str | None, typer.Option(
         help="add what moved since the ledger knew this time")] = None,
     format: Annotated[str, typer.Option(help="md, html, pdf or json")] = "md",
+    base_url: Annotated[str | None, typer.Option(
+        help="where the ledger is served, for the links of md and pdf (default: "
+        "LEDGER_PUBLIC_URL, else http://127.0.0.1:8000)")] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output",
                                                 help="the file to write (default: stdout)")] = None,
 ) -> None:
@@ -638,7 +641,8 @@ def report(
              "against_as_known_at": against_as_known_at}
     kept = {key: value for key, value in query.items() if value is not None}
     path = f"/instruments/{instrument}/report{suffixes[format]}"
-    response = _request(path + (f"?{urlencode(kept)}" if kept else ""))
+    site = base_url or load_settings().public_url or "http://127.0.0.1:8000"
+    response = _request(path + (f"?{urlencode(kept)}" if kept else ""), site)
     if response.status_code >= 400:
         raise fail(f"{path}: {reason_of(response)}")
     if output is None:

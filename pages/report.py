@@ -38,8 +38,9 @@ def html(report: dict[str, Any], frame: Frame, clock: Any) -> str:
     return render("report.html", frame, report, clock=clock)
 
 
-def markdown(report: dict[str, Any]) -> str:
-    return _markdown().get_template("report.md").render(data=report)
+def markdown(report: dict[str, Any], base_url: str = "") -> str:
+    """The report as Markdown, its links absolute under `base_url` (a file leaves the site)."""
+    return _markdown().get_template("report.md").render(data=report, base=base_url.rstrip("/"))
 
 
 @cache

@@ -54,7 +54,7 @@ def progress_report(
     if suffix == ".json":
         return Response(orjson.dumps(data), media_type=FORMATS[suffix])
     if suffix == ".md":
-        return Response(render.markdown(data), media_type=FORMATS[suffix])
+        return Response(render.markdown(data, str(request.base_url)), media_type=FORMATS[suffix])
     page_path = f"/instruments/{code}/report"
     frame = Frame(f"Progress report: {code}", page_path, overviews.names(view),
                   f"instruments/{code}", f"changes under the {code}", dict(request.query_params))

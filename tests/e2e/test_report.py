@@ -184,7 +184,7 @@ def test_a_recorded_statement_shows_in_what_moved(api):
     assert moved["moved_in"][0]["events"] == posted.json()["events"]
     text = get(api.client, "/instruments/CCM/report.md", effective_on=ON,
                against_as_known_at=before).text
-    assert "In: Croatia (HRV; events " in text and "[1](/changes?" in text
+    assert "In: Croatia (HRV; events " in text and "[1](http://testserver/changes?" in text
 
 
 def test_reports_are_cached_per_clock_and_read_model_position(demo_url):
@@ -205,9 +205,18 @@ def test_the_cli_writes_the_report_in_each_format(demo_url, tmp_path):
     for fmt in ("md", "json", "html"):
         out = tmp_path / f"report.{fmt}"
         subprocess.run([sys.executable, "-m", "api.cli", "report", "--instrument", "CCM",
-                        "--effective-on", ON, "--format", fmt, "-o", str(out)],
+                        "--effective-on", ON, "--format", fmt, "-o", str(out),
+                        "--base-url", "https://ledger.example.org"],
                        check=True, capture_output=True, env=env)
         assert "Universalization" in out.read_text()
+    # a Markdown file leaves the site: its links name it
+    assert "](https://ledger.example.org/changes?kind=StatementRecorded&" in (
+        tmp_path / "report.md").read_text()
+    refused = subprocess.run([sys.executable, "-m", "api.cli", "report", "--instrument", "XYZ"],
+                             capture_output=True, text=True, env=env)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == ("error: /instruments/XYZ/report.md: instruments/XYZ is "
+                                      "not in the ledger")
 
 
 @cache
