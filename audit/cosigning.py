@@ -124,7 +124,7 @@ class WitnessClient:
             return self.poll
         try:
             line = self._cosign(state, audit, cosignatures.last_size(self.witness) or 0)
-        except (httpx.HTTPError, WitnessRefused) as error:
+        except (httpx.HTTPError, WitnessRefused, ValueError) as error:  # ValueError: a bad 409
             wait = BACKOFF[min(self.failures, len(BACKOFF) - 1)]
             self.failures += 1
             log.warning("witness %s has not cosigned tree size %d: %s; trying again in %g s",

@@ -204,6 +204,10 @@ def test_two_witnesses_cosign_a_growing_log_and_refuse_its_forks(
                 for status, tree_size in ((422, size), (422, size + 2), (409, size - 2)):
                     assert f"refused {ORIGIN} checkpoint at tree size {tree_size}: {status}" \
                         in logged, witness.name
+                monitored = httpx.get(  # what monitors read: the last checkpoint cosigned
+                    f"{witness.url}/{hashlib.sha256(ORIGIN.encode()).hexdigest()}/checkpoint")
+                assert signed_note.open_checkpoint(monitored.text, log_key).root_hash == root
+                assert signed_note.cosigners(monitored.text, keys).keys() == {witness.verifier}
                 with sqlite3.connect(witness.state) as state:
                     latest = state.execute("SELECT size, root FROM logs WHERE origin = ?",
                                            (ORIGIN,)).fetchone()
