@@ -90,10 +90,18 @@ def _history_route(kind: str, pattern: str, example: str) -> Any:
     return get_history
 
 
+def first_link(noun: str) -> dict[Any, Any]:
+    """An OpenAPI link from a list to the first entity in it (clients and schemathesis'
+    stateful runs start their chains from lists this way)."""
+    return {200: {"links": {f"first_{noun}": {
+        "operationId": f"get_{noun}", "parameters": {"id": "$response.body#/0/id"}}}}}
+
+
 for _kind, (_noun, _pattern, _example) in FAMILIES.items():
     if _kind not in OWN_LIST:
         router.add_api_route(f"/v1/{_kind}", _list_route(_kind), methods=["GET"],
-                             operation_id=f"list_{_kind}", summary=f"List {_kind}")
+                             operation_id=f"list_{_kind}", summary=f"List {_kind}",
+                             responses=first_link(_noun))
     router.add_api_route(f"/v1/{_kind}/{{id}}", _get_route(_kind, _pattern, _example),
                          methods=["GET"], operation_id=f"get_{_noun}",
                          responses={**NOT_FOUND, **_links(_noun)},

@@ -7,13 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import ClockDep, ViewDep
+from api.routes.entities import first_link
 from projections import queries
 
 router = APIRouter(tags=["state"])
 CODE = r"^[A-Z0-9][A-Z0-9-]{1,19}$"
 
 
-@router.get("/v1/statements", operation_id="list_statements", summary="List statements")
+@router.get("/v1/statements", operation_id="list_statements", summary="List statements",
+            responses=first_link("statement"))
 def list_statements(
     view: ViewDep, clock: ClockDep,
     instrument: Annotated[str | None, Query(

@@ -92,8 +92,10 @@ def test_the_api_keeps_to_its_openapi_description(fuzzed):
             raise AssertionError(f"{operation.label}: {error}") from error
 
 
-# In `make soak` only: run after the rest of the suite, its chains have twice met only 422s
-# (nothing to follow); alone or with its neighbours it passes. The cause is not found yet.
+# In `make soak` (about 75 s for both stores, beyond what `make test` can spare). Chains used to
+# start only from creations with generated bodies, which are almost always refused (422), so
+# whether a run found anything to follow hung on the fixed examples; lists now link to their
+# first entity, so chains start from the seeded ones.
 @pytest.mark.soak
 def test_chains_of_linked_operations_keep_to_the_description(fuzzed):
     schema, headers = fuzzed
