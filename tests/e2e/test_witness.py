@@ -247,7 +247,7 @@ def test_two_witnesses_cosign_a_growing_log_and_refuse_its_forks(
         assert signed_note.open_checkpoint(served_note, log_key).size == size + 2
 
 
-def test_witness_key_generate_writes_a_secret_and_prints_a_cosignature_key(
+def test_witness_keys_are_generated_as_secrets_and_never_mistaken_for_log_keys(
     tmp_path: Path,
 ) -> None:
     key_file = tmp_path / "w.key"
@@ -263,3 +263,12 @@ def test_witness_key_generate_writes_a_secret_and_prints_a_cosignature_key(
     again = subprocess.run([*LEDGER, "witness", "key", "generate", "--name", "w.test/w",
                             "--output", str(key_file)], capture_output=True, text=True)
     assert again.returncode == 1 and "exists" in again.stderr
+    mistaken = subprocess.run([*LEDGER, "witness", "serve", "--key", str(key_file), "--state",
+                               str(tmp_path / "w.db"), "--log-key", printed.stdout.strip()],
+                              capture_output=True, text=True)
+    assert mistaken.returncode == 1
+    assert mistaken.stderr.strip().endswith("where 0x01 is expected (a witness key?)")
+    too_many = subprocess.run([*LEDGER, "verify", "--key", "k", "--url", "http://127.0.0.1:1",
+                               "--witness-key", printed.stdout.strip(), "--quorum", "2"],
+                              capture_output=True, text=True)
+    assert too_many.returncode == 2 and "a quorum of 2 needs at least 2" in too_many.stderr
