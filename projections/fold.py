@@ -86,7 +86,8 @@ def _party_registered(s: State, c: Change) -> None:
 
 
 def _treaty_status_changed(s: State, c: Change) -> None:
-    entry = {"status": c.fields["status"], "on": c.fields["on"]}
+    # `effective_on`: when the sources date the change only by a span, that span
+    entry = {"status": c.fields["status"], "on": c.fields["on"], "effective_on": c.effective_on}
     s["statuses"] = {**s["statuses"], c.fields["instrument"]: entry}
     s["status_history"] = [*s["status_history"], {"instrument": c.fields["instrument"], **entry}]
 
