@@ -14,15 +14,21 @@ from tests import postgres
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def require(found: object, message: str) -> None:
+    """Something a test needs from the machine: a failure in CI (`make test` installs it), a
+    skip elsewhere."""
+    if not found:
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[postgres.Server]:
     try:
         server = postgres.start()
     except Exception as error:  # no server: a failure in CI, a skip on a laptop without one
-        message = f"cannot start a throwaway PostgreSQL server: {error}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        require(False, f"cannot start a throwaway PostgreSQL server: {error}")
     yield server
     server.stop()
 

@@ -12,16 +12,8 @@ import pytest
 from playwright.sync_api import BrowserContext, sync_playwright
 
 from tests.browser.site import Guard, chromium_path, demo_served, guarded_context, launch
-from tests.conftest import IN_CI
+from tests.conftest import require
 from tests.servers import Served
-
-
-def require(found: object, message: str) -> None:
-    """A missing browser tool fails in CI (`make test` installs it) and skips elsewhere."""
-    if not found:
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 @pytest.fixture(scope="package")

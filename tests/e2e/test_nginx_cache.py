@@ -30,7 +30,7 @@ from benchmarks.feeds import Nginx, nginx_binary, running_nginx
 from projections.runner import Projector
 from tests.servers import Served, free_port, serving
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+from tests.conftest import require
 MAX_AGE = 2
 #: nginx keeps expiry in whole seconds: an entry stored at second N with max-age 2 is stale from
 #: second N+3 on, so waiting this long after storing it always finds it expired
@@ -42,13 +42,9 @@ PUBLIC_URL = "http://feeds.ledger.test"  # where feeds say they live; bodies nev
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One SQLite store with the demo data, projected; each test serves a copy of it."""
-    if nginx_binary() is None:
-        message = ("nginx is not installed, and this test runs a real nginx with "
-                   "deploy/nginx/ledger.conf: install it (`make debian-packages`, or apt-get "
-                   "install nginx)")
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+    require(nginx_binary(), "nginx is not installed, and this test runs a real nginx with "
+                            "deploy/nginx/ledger.conf: install it (`make debian-packages`, or "
+                            "apt-get install nginx)")
     folder = tmp_path_factory.mktemp("demo")
     url = f"sqlite:///{folder}/ledger.db"
     subprocess.run([sys.executable, "-m", "api.cli", "demo"], check=True, capture_output=True,

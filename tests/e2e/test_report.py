@@ -20,7 +20,7 @@ import pytest
 from projections.queries import Clock
 from projections.report import CACHE
 from projections.store import open_view
-from tests.conftest import IN_CI
+from tests.conftest import require
 from tests.e2e.test_seed_figures import ROWS
 from tests.factories import run, setup_ccm
 
@@ -226,8 +226,7 @@ def _poppler() -> str | None:
 
 def test_the_pdf_has_numbered_pages_that_show_the_report(demo, demo_url):
     for tool, why in ((shutil.which("chromium"), "chromium"), (_poppler(), "poppler-utils")):
-        if not tool:
-            (pytest.fail if IN_CI else pytest.skip)(f"no {why}: `make test` installs it")
+        require(tool, f"no {why}: `make test` installs it")
     response = get(demo, "/instruments/CCM/report.pdf", effective_on=ON)
     assert response.headers["content-type"] == "application/pdf"
     store = "sqlite" if demo_url.startswith("sqlite") else "postgres"

@@ -21,7 +21,7 @@ from tests.servers import serving
 
 LEDGER = [sys.executable, "-m", "api.cli"]
 IMMUTABLE = "public, max-age=31536000, immutable"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+from tests.conftest import require
 GO_CLIENT = Path(__file__).with_name("tlog_client.go")
 GOPATH = Path("/usr/share/gocode")
 
@@ -86,12 +86,9 @@ def demo_with_checkpoint(database_url: str, tmp_path: Path) -> str:
 def go_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """tlog_client.go built offline against Debian's golang.org/x/mod (make debian-packages)."""
     go = shutil.which("go")
-    if go is None or not (GOPATH / "src/golang.org/x/mod/sumdb/tlog").is_dir():
-        message = "Go and golang.org/x/mod are not installed: apt-get install golang-go " \
-                  "golang-golang-x-mod-dev (`make debian-packages`)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+    require(go is not None and (GOPATH / "src/golang.org/x/mod/sumdb/tlog").is_dir(),
+            "Go and golang.org/x/mod are not installed: apt-get install golang-go "
+            "golang-golang-x-mod-dev (`make debian-packages`)")
     folder = tmp_path_factory.mktemp("go")
     subprocess.run([go, "build", "-o", str(folder / "tlog_client"), str(GO_CLIENT)], check=True,
                    env={**os.environ, "GO111MODULE": "off", "GOPATH": str(GOPATH),
