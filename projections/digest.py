@@ -4,7 +4,8 @@ a rebuild can be compared, and a checkpoint can carry it for an auditor to recom
 Log positions are left out of the hashed rows (rows are still taken in log order): a store
 restored from an export numbers its log afresh, and must give the same digest. So is each
 change's one-line summary: it is wording made from the row's own fields and names, and a better
-sentence must not make a signed digest unverifiable.
+sentence must not make a signed digest unverifiable. The dashboards (`boards`, and the steps of
+each event, named by its event id) are part of it.
 
 The rows are streamed in batches (a server-side cursor on PostgreSQL), so that digesting takes
 the same memory at any size of log."""
@@ -19,7 +20,14 @@ from typing import Any
 import orjson
 from psycopg.rows import tuple_row
 
-from projections.store import CHANGE_COLUMNS, ENTITY_COLUMNS, NAME, StateView
+from projections.store import (
+    CHANGE_COLUMNS,
+    ENTITY_COLUMNS,
+    MEMBER_COLUMNS,
+    NAME,
+    STEP_COLUMNS,
+    StateView,
+)
 
 HASHED_ENTITY_COLUMNS = [c for c in ENTITY_COLUMNS if c != "position"]
 HASHED_CHANGE_COLUMNS = [c for c in CHANGE_COLUMNS if c not in ("position", "summary")]
@@ -29,6 +37,10 @@ QUERIES = (
     f"SELECT {', '.join(HASHED_CHANGE_COLUMNS)} FROM changes ORDER BY position",
     "SELECT r.ref, c.event_id FROM change_refs r JOIN changes c "
     "ON c.position = r.position ORDER BY r.ref, r.position",
+    f"SELECT {', '.join(MEMBER_COLUMNS)}, n FROM boards ORDER BY {', '.join(MEMBER_COLUMNS)}",
+    f"SELECT c.event_id, {', '.join('s.' + c for c in STEP_COLUMNS if c != 'position')} "
+    "FROM board_steps s JOIN changes c ON c.position = s.position "
+    f"ORDER BY s.position, {', '.join('s.' + c for c in (*MEMBER_COLUMNS, 'effective', 'mode'))}",
 )
 #: rows held in memory at a time
 BATCH = 5000

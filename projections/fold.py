@@ -284,6 +284,18 @@ TIMELESS = frozenset({"PartyRegistered", "InstrumentRegistered", "ProvisionAdded
                       "StatementCodeAdded"})
 
 
+#: changes an "as effective on" view takes whatever their date
+UNDATED = CORRECTIONS | TIMELESS
+
+
+def in_effect(change: Change, day: str, possible: bool = False) -> bool:
+    """Whether a change counts as effective on `day`: undated ones always; a dated one once its
+    interval has ended (certainly), or begun when what was `possible` counts."""
+    if change.type in UNDATED:
+        return True
+    return (change.effective_from if possible else change.effective_to) <= day
+
+
 def apply(state: State | None, change: Change) -> State:
     """The entity's state after one (non-correction) event; `state` is not modified."""
     new: State = {} if state is None else dict(state)

@@ -99,31 +99,15 @@ def home(view: StateView, today: str, limit: int = 10) -> dict[str, Any]:
     }
 
 
-def overdue(view: StateView, today: str, limit: int, scan: int = 2000) -> list[State]:
-    """The first `limit` entities whose due date passed unmet, by due date, among the `scan`
-    most recently due (the full list is the API's `/v1/overdue`)."""
-    states = _states(view, "SELECT state FROM entities WHERE kind IN ('commitments', "
-                           "'obligations', 'reports') AND due_on < ? ORDER BY due_on DESC, path "
-                           "LIMIT ?", (today, scan))
-    found = [s for s in states if queries.is_overdue(s, today)]
-    return sorted(found, key=lambda s: (s["due_on"], s["path"]))[-limit:][::-1]
+def overdue(view: StateView, today: str, limit: int) -> list[State]:
+    """The `limit` most recently due entities whose due date passed unmet, newest first (the
+    full list is the API's `/v1/overdue`)."""
+    return queries.due(view, before=today, limit=limit, newest_first=True)
 
 
 def upcoming(view: StateView, today: str, limit: int) -> list[State]:
     """The next deadlines from `today` on that are still open."""
-    states = _states(view, "SELECT state FROM entities WHERE kind IN ('commitments', "
-                           "'obligations', 'reports') AND due_on >= ? ORDER BY due_on, path "
-                           "LIMIT ?", (today, limit * 5))
-    still_open = [s for s in states if not _met(s)]
-    return still_open[:limit]
-
-
-def _met(state: State) -> bool:
-    if state["kind"] == "commitments":
-        return state["status"] not in ("pledged", "in_progress", "stalled", "lapsed")
-    if state["kind"] == "obligations":
-        return bool(state["completed"])
-    return state.get("received_on") is not None
+    return queries.due(view, since=today, limit=limit)
 
 
 # -- the change log ----------------------------------------------------------------------------

@@ -9,7 +9,8 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from projections.fold import CORRECTIONS, TIMELESS, Change, State, fold
+from projections.dashboards import DATED_BUCKETS, LEVELS
+from projections.fold import UNDATED, Change, State, fold, in_effect
 from projections.store import CHANGE_COLUMNS, StateView, change_from_row
 
 BOUND = ("ratified", "acceded", "state_party", "entered_into_force")
@@ -39,15 +40,7 @@ class Clock:
         if self.known_at is not None and change.recorded_at > self.known_at:
             return False
         # corrections fix the facts of what they correct, whatever their own date
-        if self.effective_on is not None and change.type not in UNDATED:
-            return self.took_effect(change)
-        return True
-
-    def took_effect(self, change: Change) -> bool:
-        """Whether the change had taken effect by `effective_on`: certainly (its interval has
-        ended), or possibly (its interval has begun) when the clock counts what was possible."""
-        day = change.effective_from if self.possible else change.effective_to
-        return day <= (self.effective_on or "")
+        return self.effective_on is None or in_effect(change, self.effective_on, self.possible)
 
     def uncertain(self, change: Change) -> bool:
         """A dated fact that may or may not have taken effect by `effective_on`."""
@@ -56,8 +49,6 @@ class Clock:
 
 
 NOW = Clock()
-#: changes an "as effective on" view takes whatever their date
-UNDATED = CORRECTIONS | TIMELESS
 
 
 def _rows(view: StateView, statement: str, params: tuple[Any, ...] | list[Any] = ()) -> list[Any]:
@@ -124,17 +115,28 @@ def entities(
         rows = _rows(view, f"SELECT state FROM entities WHERE {' AND '.join(where)} ORDER BY path",
                      params)
         return [orjson.loads(row["state"]) for row in rows]
-    paths = [row["path"] for row in _rows(
-        view, f"SELECT path FROM entities WHERE {' AND '.join(where)} ORDER BY path", params)]
-    states: list[State] = []
+    return states(view, [row["path"] for row in _rows(
+        view, f"SELECT path FROM entities WHERE {' AND '.join(where)} ORDER BY path", params)],
+        clock)
+
+
+def states(view: StateView, paths: list[str], clock: Clock = NOW) -> list[State]:
+    """The states of entities on the clock, in the order of `paths` (those that exist then)."""
+    found: dict[str, State] = {}
     for start in range(0, len(paths), FOLD_CHUNK):  # a query per chunk, not per entity
         chunk = paths[start:start + FOLD_CHUNK]
-        rows = _rows(view, f"SELECT {', '.join(FOLDED)} FROM changes WHERE entity IN "
-                           f"({', '.join('?' * len(chunk))}) ORDER BY entity, position", chunk)
-        for _, group in itertools.groupby(rows, key=lambda row: row["entity"]):
+        marks = ", ".join("?" * len(chunk))
+        if clock.is_now:
+            for row in _rows(view, f"SELECT state FROM entities WHERE path IN ({marks})", chunk):
+                state = orjson.loads(row["state"])
+                found[state["path"]] = state
+            continue
+        rows = _rows(view, f"SELECT {', '.join(FOLDED)} FROM changes WHERE entity IN ({marks}) "
+                           "ORDER BY entity, position", chunk)
+        for path, group in itertools.groupby(rows, key=lambda row: row["entity"]):
             if (state := fold_at(clock, [change_from_row(row) for row in group])) is not None:
-                states.append(state)
-    return states
+                found[path] = state
+    return [found[path] for path in paths if path in found]
 
 
 #: entities folded on another clock per query, and the change columns their fold reads
@@ -301,36 +303,112 @@ def is_overdue(state: State, today: str) -> bool:
     return False
 
 
-#: what a due date belongs to
-DUE = ("commitments", "obligations", "reports")
-
-
 def overdue(
     view: StateView, today: str, clock: Clock = NOW, limit: int | None = None,
     after: tuple[str, str] | None = None,
 ) -> list[State]:
     """Commitments, obligations and reports whose due date passed unmet, by due date and
-    path: at most `limit`, after the (due date, path) `after`. Now, read in that order from
-    the index on due dates, a chunk at a time; on another clock, folded and sorted."""
-    if not clock.is_now:
-        found = sorted((state for kind in DUE for state in entities(view, kind, clock)
-                        if is_overdue(state, today)), key=lambda s: (s["due_on"], s["path"]))
-        found = [s for s in found if after is None or (s["due_on"], s["path"]) > after]
-        return found if limit is None else found[:limit]
-    result: list[State] = []
-    chunk = max(limit or 0, 500)
-    while limit is None or len(result) < limit:
-        keyset = "" if after is None else "AND (due_on > ? OR (due_on = ? AND path > ?)) "
-        rows = _rows(view, "SELECT state FROM entities WHERE kind IN ('commitments', "
-                           f"'obligations', 'reports') AND due_on < ? {keyset}"
-                           "ORDER BY due_on, path LIMIT ?",
-                     [today, *([after[0], after[0], after[1]] if after else []), chunk])
-        states = [orjson.loads(row["state"]) for row in rows]
-        result.extend(s for s in states if is_overdue(s, today))
-        if len(rows) < chunk:
-            break
-        after = (states[-1]["due_on"], states[-1]["path"])
-    return result if limit is None else result[:limit]
+    path: at most `limit`, after the (due date, path) `after`."""
+    return due(view, clock, before=today, after=after, limit=limit)
+
+
+def due(
+    view: StateView, clock: Clock = NOW, before: str | None = None, since: str | None = None,
+    after: tuple[str, str] | None = None, limit: int | None = None, newest_first: bool = False,
+) -> list[State]:
+    """Entities with a due date still to be met on the clock, due before a day or from a day
+    on, by due date and path (or the reverse), after the (due date, path) `after`: read in
+    that order from the due-date dashboard, so a page reads what it shows."""
+    clauses, params = ["board = 'due'", "instrument = ''"], []
+    for clause, value in (("bucket < ?", before), ("bucket >= ?", since)):
+        if value is not None:
+            clauses.append(clause)
+            params.append(value)
+    if after is not None:
+        clauses.append(f"(bucket {'<>'[not newest_first]} ? OR (bucket = ? AND detail "
+                       f"{'<>'[not newest_first]} ?))")
+        params += [after[0], after[0], after[1]]
+    if clock.is_now:
+        sql = f"SELECT detail FROM boards WHERE {' AND '.join(clauses)}"
+    else:
+        steps, step_params = _steps_on(clock)
+        sql = (f"SELECT detail FROM board_steps WHERE {' AND '.join([*clauses, *steps])} "
+               "GROUP BY bucket, party, detail HAVING SUM(delta) > 0")
+        params += step_params
+    order = " DESC" if newest_first else ""
+    sql += f" ORDER BY bucket{order}, party{order}, detail{order}"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return states(view, [row["detail"] for row in _rows(view, sql, params)], clock)
+
+
+def _members(name: str, instruments: list[str], clock: Clock) -> tuple[str, list[Any]]:
+    """SQL for the members (instrument, bucket, party, detail) of a dashboard's instruments on
+    the clock: counted now, or summed from their steps up to the clock (see
+    projections/dashboards.py)."""
+    marks = ", ".join("?" * len(instruments))
+    if clock.is_now:
+        return ("SELECT instrument, bucket, party, detail FROM boards WHERE board = ? AND "
+                f"instrument IN ({marks})", [name, *instruments])
+    steps, params = _steps_on(clock)
+    return ("SELECT instrument, bucket, party, detail FROM board_steps WHERE board = ? AND "
+            f"instrument IN ({marks}) AND {' AND '.join(steps)} GROUP BY instrument, bucket, "
+            "party, detail HAVING SUM(delta) > 0", [name, *instruments, *params])
+
+
+#: a summary bucket judged by due date, whose party's first and last due dates are wanted
+DATED = " OR ".join("bucket LIKE ?" for _ in DATED_BUCKETS)
+DATED_PATTERNS = [f"%:{bucket}" for bucket in DATED_BUCKETS]
+
+
+def summary_members(view: StateView, instruments: list[str], clock: Clock = NOW) -> list[Any]:
+    """The summary dashboard's members, each with `first` and `last`: the party's first and
+    last due date in a bucket judged by due date (read from the `dates` board)."""
+    members, params = _members("summary", instruments, clock)
+    if clock.is_now:  # two index probes per such bucket and party
+        dates = ("(SELECT {}(d.detail) FROM boards d WHERE d.board = 'dates' AND d.instrument = "
+                 "m.instrument AND d.bucket = m.bucket AND d.party = m.party)")
+        return _rows(view, f"SELECT m.*, CASE WHEN {DATED} THEN {dates.format('MIN')} END AS "
+                           f"first, CASE WHEN {DATED} THEN {dates.format('MAX')} END AS last "
+                           f"FROM ({members}) m", [*DATED_PATTERNS, *DATED_PATTERNS, *params])
+    dated, dated_params = _members("dates", instruments, clock)
+    span: dict[tuple[str, str, str], list[str]] = {}
+    for row in _rows(view, dated, dated_params):
+        span.setdefault((row["instrument"], row["bucket"], row["party"]), []).append(row["detail"])
+    found = []
+    for row in _rows(view, members, params):
+        days = span.get((row["instrument"], row["bucket"], row["party"]))
+        found.append({**row, "first": min(days) if days else None,
+                      "last": max(days) if days else None})
+    return found
+
+
+def matrix_cells(view: StateView, plan: str, clock: Clock = NOW) -> list[Any]:
+    """(party, action, level): the highest level each cell of an action plan's matrix has."""
+    members, params = _members("matrix", [plan], clock)
+    rank = " ".join(f"WHEN '{level}' THEN {n}" for n, level in enumerate(LEVELS))
+    return [(row["party"], row["bucket"], LEVELS[row["level"]]) for row in _rows(
+        view, f"SELECT bucket, party, MAX(CASE detail {rank} END) AS level FROM ({members}) m "
+              "GROUP BY bucket, party", params)]
+
+
+def _steps_on(clock: Clock) -> tuple[list[str], list[Any]]:
+    """Which dashboard steps count on the clock: those known by then, and effective by its
+    day in its mode (with no day, every step of what is certain, as now)."""
+    clauses, params = [], []
+    if clock.known_at_position is not None:
+        clauses.append("position <= ?")
+        params.append(clock.known_at_position)
+    if clock.known_at is not None:
+        clauses.append("recorded_at <= ?")
+        params.append(clock.known_at)
+    if clock.effective_on is not None:
+        clauses.append("effective <= ?")
+        params.append(clock.effective_on)
+    clauses.append("mode IN ('both', ?)")
+    params.append("possible" if clock.possible and clock.effective_on is not None else "certain")
+    return clauses, params
 
 
 def instrument_summary(
@@ -338,40 +416,46 @@ def instrument_summary(
 ) -> dict[str, Any]:
     """Who is where, for one treaty, as of the clock: the parties behind each count a progress
     report gives (States Parties, stockpiles declared and destroyed, clearance, legislation,
-    reports submitted, on time, late or missing, allegations by state). `today` judges due dates."""
-    members = family(view, instrument)
+    reports submitted, on time, late or missing, allegations by state). `today` judges due
+    dates. Read from the summary dashboard (projections/dashboards.py)."""
     statuses: dict[str, set[str]] = defaultdict(set)
-    for party in entities(view, "parties", clock):
-        if instrument in party["statuses"]:
-            statuses[party["statuses"][instrument]["status"]].add(party["code"])
-    obligations = [o for o in entities(view, "obligations", clock, instrument=instrument)
-                   if o["provision"].split(":", 1)[0] in members]
     by_kind: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for o in obligations:
-        counts = by_kind[o["obligation_kind"]]
-        counts["declared"].add(o["party"])
-        if o["progress"] or o["completed"]:
-            counts["begun"].add(o["party"])
-        if o["completed"]:
-            counts["completed"].add(o["party"])
-        elif o["due_on"] is not None and o["due_on"] < today:
-            counts["overdue"].add(o["party"])
-        if o["extensions"]:
-            counts["extension_requested"].add(o["party"])
-    reports = [r for r in entities(view, "reports", clock, instrument=instrument)
-               if r["instrument"] in members]
     timeliness: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for r in reports:
-        timeliness[r["report_kind"]][report_timeliness(r, today)].add(r["party"])
-        if r["received_on"] is not None:
-            timeliness[r["report_kind"]]["submitted"].add(r["party"])
     allegations: dict[str, set[str]] = defaultdict(set)
-    for a in entities(view, "allegations", clock, instrument=instrument):
-        if a["provision"].split(":", 1)[0] in members:
-            allegations[a["state"]].add(a["against"] or UNNAMED)
+    named: dict[tuple[str, str], set[str]] = defaultdict(set)
+    figures: dict[tuple[str, str], list[State]] = defaultdict(list)
+    described: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for row in summary_members(view, family(view, instrument), clock):
+        area, _, bucket = row["bucket"].partition(":")
+        party, detail = row["party"], row["detail"]
+        if area == "status" and row["instrument"] == instrument:
+            statuses[bucket].add(party)
+        elif area in ("obligations", "reports"):
+            kind, _, bucket = bucket.rpartition(":")
+            counts = (by_kind if area == "obligations" else timeliness)[kind]
+            if bucket == "open":  # obligations not completed, by their first deadline
+                if row["first"] < today:
+                    counts["overdue"].add(party)
+            elif bucket == "unreceived":  # reports not received, by their due dates
+                if today > row["first"]:
+                    counts["missing"].add(party)
+                if row["last"] >= today:
+                    counts["pending"].add(party)
+            else:
+                counts[bucket].add(party)
+        elif area == "allegations":
+            allegations[bucket].add(party)
+        elif area == "named":
+            described_as, _, code = bucket.partition(":")
+            named[(code, described_as)].add(party)
+        elif area == "figure":
+            described_as, _, code = bucket.partition(":")
+            figures[(code, described_as)].append(orjson.loads(detail))
+        elif area == "described":
+            described[party][bucket].append(detail)
+    for found in figures.values():
+        found.sort(key=lambda f: (f["on"] or "", f["path"]))
     states_parties = set().union(*(statuses.get(s, set()) for s in BOUND))
-    said = statements(view, clock, instrument=instrument)
-    figures = stated_figures(said)
     return {
         "instrument": instrument,
         "as_of": today,
@@ -385,8 +469,8 @@ def instrument_summary(
         "obligations": {kind: _lists(counts) for kind, counts in sorted(by_kind.items())},
         "reports": {kind: _lists(counts) for kind, counts in sorted(timeliness.items())},
         "allegations": _lists(allegations),
-        "statements": statement_counts(view, said, figures),
-        "described_differently": described_differently(said, statuses),
+        "statements": statement_counts(view, named, figures),
+        "described_differently": described_differently(described, statuses),
     }
 
 
@@ -395,7 +479,7 @@ STATUS_DESCRIPTIONS = {**dict.fromkeys(BOUND, "state_party"), "signed": "signato
 
 
 def described_differently(
-    said: list[State], statuses: dict[str, set[str]]
+    described: dict[str, dict[str, list[str]]], statuses: dict[str, set[str]]
 ) -> dict[str, dict[str, list[str]]]:
     """Parties that documents (or a document and the party's recorded treaty status) describe
     in more than one way: each description with the statements that use it (`status`: the
@@ -405,16 +489,11 @@ def described_differently(
         if status in STATUS_DESCRIPTIONS:
             for party in parties:
                 descriptions[party][STATUS_DESCRIPTIONS[status]].append("status")
-    for statement in said:
-        if statement["party"] is not None and statement["described_as"] in (
-                "state_party", "signatory", "state_not_party"):
-            descriptions[statement["party"]][statement["described_as"]].append(statement["id"])
+    for party, by_description in described.items():
+        for description, ids in by_description.items():
+            descriptions[party][description].extend(ids)
     return {party: {d: sorted(ids) for d, ids in sorted(found.items())}
             for party, found in sorted(descriptions.items()) if len(found) > 1}
-
-
-#: how an allegation whose source names no user is counted
-UNNAMED = "(not named)"
 
 
 #: units of a stated figure that counts parties: only such a figure has a difference from the
@@ -504,26 +583,12 @@ def code_areas(view: StateView) -> dict[tuple[str, str], str | None]:
     return areas
 
 
-def stated_figures(said: list[State]) -> dict[tuple[str, str], list[State]]:
-    """The documents' own totals by (code, described_as), oldest first."""
-    figures: dict[tuple[str, str], list[State]] = defaultdict(list)
-    for statement in said:
-        if is_figure(statement):
-            figures[(statement["code"], statement["described_as"] or "any")].append(statement)
-    return figures
-
-
 def statement_counts(
-    view: StateView, said: list[State], figures: dict[tuple[str, str], list[State]]
+    view: StateView, named: dict[tuple[str, str], set[str]],
+    figures: dict[tuple[str, str], list[State]],
 ) -> dict[str, Any]:
     """Per statement code and description (`any`: however described): the parties named,
-    beside the document's total."""
-    named: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for statement in said:
-        if statement["party"] is not None:
-            named[(statement["code"], statement["described_as"] or "any")].add(statement["party"])
-            # a total that does not describe its parties counts them however described
-            named[(statement["code"], "any")].add(statement["party"])
+    beside the document's total (its figures oldest first)."""
     labels: dict[str, dict[str, Any]] = {}
     for row in _rows(view, "SELECT state FROM entities WHERE kind = 'instruments'"):
         for code, entry in (orjson.loads(row["state"]).get("statement_codes") or {}).items():
@@ -544,32 +609,13 @@ def _lists(groups: dict[str, set[str]]) -> dict[str, list[str]]:
 def progress_matrix(view: StateView, plan: str, clock: Clock = NOW) -> dict[str, Any]:
     """Party x action of an action plan: pledged, stated (a document states something about
     the party on that action), reported (progress or a report covering it), completed (a
-    commitment assessed kept)."""
-    rank = {"pledged": 1, "stated": 2, "reported": 3, "completed": 4}
+    commitment assessed kept). Read from the matrix dashboard (projections/dashboards.py)."""
     cells: dict[str, dict[str, str]] = defaultdict(dict)
-
-    def mark(party: str, action: str, level: str) -> None:
-        current = cells[party].get(action)
-        if current is None or rank[level] > rank[current]:
-            cells[party][action] = level
-
-    for c in entities(view, "commitments", clock):
-        level = ("completed" if c["status"] == "kept"
-                 else "reported" if c["progress"] else "pledged")
-        for provision in c["provisions"]:
-            if provision.startswith(plan + ":"):
-                mark(c["party"], provision.split(":", 1)[1], level)
-    for r in entities(view, "reports", clock):
-        for provision in r["covers"]:
-            if provision.startswith(plan + ":") and r["received_on"]:
-                mark(r["party"], provision.split(":", 1)[1], "reported")
-    for statement in statements(view, clock):
-        for provision in statement["provisions"]:
-            if provision.startswith(plan + ":") and statement["party"] is not None:
-                mark(statement["party"], provision.split(":", 1)[1], "stated")
+    for party, action, level in matrix_cells(view, plan, clock):
+        cells[party][action] = level
     actions = sorted({a for row in cells.values() for a in row}, key=_natural)
     return {"plan": plan, "actions": actions,
-            "parties": {party: dict(sorted(row.items(), key=lambda kv: _natural(kv[0])))
+            "parties": {party: {a: row[a] for a in actions if a in row}
                         for party, row in sorted(cells.items())}}
 
 

@@ -28,13 +28,14 @@ from projections.fold import (
     diff,
     fold,
 )
+from projections.dashboards import KINDS as BELONGING, Member, Timeline
 from projections.names import Names
 from projections.summaries import summarise
 
 #: the name the read model's position is tracked under
 NAME = "state"
 #: bump when the tables or their rows change: an older read model is dropped and rebuilt
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 APP = "Ledger"
 #: the kinds of entity whose names summaries use
 NAMED = ("parties", "instruments")
@@ -62,7 +63,12 @@ INDEXES = [
     "CREATE INDEX IF NOT EXISTS changes_by_kind ON changes (kind, position)",
     "CREATE INDEX IF NOT EXISTS changes_by_recorded ON changes (recorded_at, position)",
     "CREATE INDEX IF NOT EXISTS changes_by_effective ON changes (effective_from, position)",
+    # a dashboard on another clock sums each member's steps, member by member
+    "CREATE INDEX IF NOT EXISTS board_steps_by_member ON board_steps (board, instrument, bucket, "
+    "party, detail, position, effective, mode, delta)",
 ]
+MEMBER_COLUMNS = ("board", "instrument", "bucket", "party", "detail")
+STEP_COLUMNS = (*MEMBER_COLUMNS, "position", "recorded_at", "effective", "mode", "delta")
 
 
 def _tables(big_int: str) -> list[str]:
@@ -79,6 +85,16 @@ def _tables(big_int: str) -> list[str]:
             recorded_by TEXT NOT NULL, sources TEXT NOT NULL, note TEXT, summary TEXT NOT NULL,
             fields TEXT NOT NULL, diff TEXT NOT NULL)""",
         f"CREATE TABLE IF NOT EXISTS change_refs (ref TEXT NOT NULL, position {big_int} NOT NULL)",
+        # dashboards (projections/dashboards.py): members now, and every event's steps
+        f"""CREATE TABLE IF NOT EXISTS boards (
+            board TEXT NOT NULL, instrument TEXT NOT NULL, bucket TEXT NOT NULL,
+            party TEXT NOT NULL, detail TEXT NOT NULL, n {big_int} NOT NULL,
+            PRIMARY KEY (board, instrument, bucket, party, detail))""",
+        f"""CREATE TABLE IF NOT EXISTS board_steps (
+            board TEXT NOT NULL, instrument TEXT NOT NULL, bucket TEXT NOT NULL,
+            party TEXT NOT NULL, detail TEXT NOT NULL, position {big_int} NOT NULL,
+            recorded_at TEXT NOT NULL, effective TEXT NOT NULL, mode TEXT NOT NULL,
+            delta INTEGER NOT NULL)""",
     ]
 
 
@@ -89,6 +105,8 @@ class StateView:
     datastore: Any
     #: the database it lives in (set by `open_view`)
     database_url = ""
+    #: on a read-only streaming replica: what is built on the view creates no tables there
+    read_only = False
     #: the ledger whose log it projects (set by the projector)
     ledger: Ledger | None = None
     #: names for summaries, as of the read-model position `_names_at` (see `names`)
@@ -141,7 +159,8 @@ class StateView:
         self.create_model_tables(indexes=False)
 
     def _drop(self, cursor: Any) -> None:
-        for table in ("change_refs", "changes", "entities", *self.extra_tables()):
+        for table in ("change_refs", "changes", "entities", "boards", "board_steps",
+                      *self.extra_tables()):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(self.sql(f"DELETE FROM {self.tracking_table()} WHERE application_name = ?"),
                        (NAME,))
@@ -185,6 +204,9 @@ class StateView:
         touched: dict[str, int] = {}
         rows: list[tuple[Any, ...]] = []
         refs: list[tuple[str, int]] = []
+        timelines = self._timelines(changes)
+        steps: list[tuple[Any, ...]] = []
+        counts: dict[Member, int] = {}
         for change in changes:
             before = states.get(change.entity)
             if change.type in CORRECTIONS:
@@ -198,9 +220,32 @@ class StateView:
             row, row_refs = change_row(change, before, after, names)
             rows.append(row)
             refs.extend((ref, change.position) for ref in row_refs)
+            if change.entity in timelines:
+                change_steps, now = timelines[change.entity].advance(change)
+                steps += change_steps
+                for member, n in now.items():
+                    counts[member] = counts.get(member, 0) + n
         if events:
             self._names_at = events[-1][0].id
-        return Projected(rows, refs, [entity_row(states[p], pos) for p, pos in touched.items()])
+        return Projected(rows, refs, [entity_row(states[p], pos) for p, pos in touched.items()],
+                         steps, [(*member, n) for member, n in counts.items() if n])
+
+    def _timelines(self, changes: list[Change]) -> dict[str, Timeline]:
+        """The dashboard timeline of each entity of the batch that belongs to buckets, with
+        its changes before the batch read from the log."""
+        first: dict[str, Change] = {}
+        for change in changes:
+            if change.kind in BELONGING:
+                first.setdefault(change.entity, change)
+        older = sorted(path for path, change in first.items() if change.version > 1)
+        history: dict[str, list[Change]] = {path: [] for path in first}
+        if older:
+            if self.ledger is None:
+                raise RuntimeError("a state view that projects needs the ledger it reads")
+            for logged in self.ledger.read_entities(older, changes[0].position):
+                change = Change.from_logged(logged, orjson.loads(logged.state))
+                history[change.entity].append(change)
+        return {path: Timeline(found) for path, found in history.items()}
 
     def names(self, cursor: Any) -> Names:
         """Names of parties and instruments as of the read model's position in this
@@ -225,6 +270,16 @@ class StateView:
             self.insert_rows(cursor, "change_refs", ("ref", "position"), projected.refs)
         if projected.entities:
             cursor.executemany(self._upsert_entity, projected.entities)
+        if projected.steps:
+            self.insert_rows(cursor, "board_steps", STEP_COLUMNS, projected.steps)
+        if projected.counts:
+            key = ", ".join(MEMBER_COLUMNS)
+            cursor.executemany(self.sql(
+                f"INSERT INTO boards ({key}, n) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT ({key}) "
+                "DO UPDATE SET n = boards.n + excluded.n"), projected.counts)
+            cursor.executemany(self.sql(
+                f"DELETE FROM boards WHERE {' AND '.join(f'{c} = ?' for c in MEMBER_COLUMNS)} "
+                "AND n = 0"), [row[:5] for row in projected.counts if row[5] < 0])
 
     def _current_states(self, cursor: Any, paths: Iterable[str]) -> dict[str, State]:
         paths = sorted(paths)
@@ -272,6 +327,9 @@ class Projected(NamedTuple):
     changes: list[tuple[Any, ...]]
     refs: list[tuple[str, int]]
     entities: list[tuple[Any, ...]]
+    #: dashboard steps, and what the batch adds to each member's count now
+    steps: list[tuple[Any, ...]]
+    counts: list[tuple[Any, ...]]
 
 
 def entity_row(state: State, position: int) -> tuple[Any, ...]:
@@ -448,13 +506,17 @@ class PostgresStateView(StateView, FailFast, PostgresTrackingRecorder):
                 copy.write_row(row)
 
 
-def open_view(database_url: str) -> StateView:
-    """The state read model in the same database as the events."""
+def open_view(database_url: str, read_only: bool = False) -> StateView:
+    """The state read model in the same database as the events; `read_only` (a streaming
+    replica) creates nothing: the primary's tables arrive by replication."""
     env = persistence_env(database_url)
+    if read_only:
+        env["CREATE_TABLE"] = "false"
     factory = InfrastructureFactory.construct(Environment(APP, env))
     view_class = SQLiteStateView if env["PERSISTENCE_MODULE"].endswith("sqlite") else PostgresStateView
     with schema_lock(database_url):
         view = factory.tracking_recorder(view_class)
-        view.create_model_tables()
-    view.database_url = database_url
+        if not read_only:
+            view.create_model_tables()
+    view.database_url, view.read_only = database_url, read_only
     return view

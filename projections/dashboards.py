@@ -1,0 +1,210 @@
+"""Dashboards as read models: what the summaries, progress matrices and overdue lists count,
+kept by the projector so that each is an indexed query on either clock, not a replay.
+
+An entity *belongs* to buckets: Croatia to `status:ratified` under the CCM, an obligation of
+Croatia to `obligations:clearance:declared`, a commitment to the VAP matrix cell of its action.
+A `Member` names one such belonging: (board, instrument, bucket, party, detail). Two tables hold
+them:
+
+- `boards`: how many entities belong to each member now (the current clock reads it);
+- `board_steps`: each event's change to the members, as +1/-1 steps at its log position and
+  from an effective date on, once for what is certain and once for what was possible (`mode`).
+  Summing the steps up to a position (or a recorded time) and up to a date gives how many
+  entities belonged then, as known then: `as_known_at` and `as_effective_on` in one query.
+
+An entity's belonging as effective on each date is a step function of the date (its state
+changes only on the dates its events took effect), so an event's steps are the difference
+between the entity's step functions before and after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import orjson
+
+from projections.fold import UNDATED, Change, State, fold, in_effect
+
+#: (board, instrument, bucket, party, detail)
+Member = tuple[str, str, str, str, str]
+#: (effective from, members): an entity's belonging from each date on
+Steps = list[tuple[str, frozenset[Member]]]
+#: how an allegation whose source names no user is counted
+UNNAMED = "(not named)"
+#: commitment statuses whose due date still has to be met
+OPEN_COMMITMENT = frozenset({"pledged", "in_progress", "stalled", "lapsed"})
+#: descriptions of a party that can disagree with each other and with its treaty status
+DESCRIBED = frozenset({"state_party", "signatory", "state_not_party"})
+#: the kinds of entity that belong to buckets
+KINDS = frozenset({"parties", "commitments", "obligations", "reports", "allegations",
+                   "statements"})
+MODES = ("certain", "possible")
+#: levels of a cell of the progress matrix, lowest first
+LEVELS = ("pledged", "stated", "reported", "completed")
+#: summary buckets judged by due date (`obligations:clearance:open`), with their dates on the
+#: `dates` board
+DATED_BUCKETS = ("open", "unreceived")
+NONE: frozenset[Member] = frozenset()
+
+
+def members(state: State | None) -> frozenset[Member]:
+    """Every bucket the entity belongs to in this state."""
+    if state is None or state["kind"] not in KINDS:
+        return NONE
+    return frozenset(BELONGS[state["kind"]](state))
+
+
+def _party(s: State) -> Iterable[Member]:
+    for instrument, entry in s["statuses"].items():
+        yield ("summary", instrument, f"status:{entry['status']}", s["code"], "")
+
+
+def _commitment(s: State) -> Iterable[Member]:
+    level = "completed" if s["status"] == "kept" else "reported" if s["progress"] else "pledged"
+    yield from _cells(s["party"], s["provisions"], level)
+    if s["status"] in OPEN_COMMITMENT and s["due_on"] is not None:
+        yield _due(s)
+
+
+def _obligation(s: State) -> Iterable[Member]:
+    instrument, bucket = s["provision"].split(":", 1)[0], f"obligations:{s['obligation_kind']}"
+    party = s["party"]
+    yield ("summary", instrument, f"{bucket}:declared", party, "")
+    if s["progress"] or s["completed"]:
+        yield ("summary", instrument, f"{bucket}:begun", party, "")
+    if s["completed"]:
+        yield ("summary", instrument, f"{bucket}:completed", party, "")
+    elif s["due_on"] is not None:  # overdue once the day asked is past it
+        yield from _dated(instrument, f"{bucket}:open", party, s["due_on"])
+        yield _due(s)
+    if s["extensions"]:
+        yield ("summary", instrument, f"{bucket}:extension_requested", party, "")
+
+
+def _report(s: State) -> Iterable[Member]:
+    bucket, party = f"reports:{s['report_kind']}", s["party"]
+    due, received = s["due_on"], s["received_on"]
+    if due is None:
+        yield ("summary", s["instrument"], f"{bucket}:unscheduled", party, "")
+    elif received is not None:
+        yield ("summary", s["instrument"], f"{bucket}:{'on_time' if received <= due else 'late'}",
+               party, "")
+    else:  # missing or pending, by the day asked
+        yield from _dated(s["instrument"], f"{bucket}:unreceived", party, due)
+        yield _due(s)
+    if received is not None:
+        yield ("summary", s["instrument"], f"{bucket}:submitted", party, "")
+        yield from _cells(party, s["covers"], "reported")
+
+
+def _allegation(s: State) -> Iterable[Member]:
+    yield ("summary", s["provision"].split(":", 1)[0], f"allegations:{s['state']}",
+           s["against"] or UNNAMED, "")
+
+
+def _statement(s: State) -> Iterable[Member]:
+    if s["retracted"]:
+        return
+    instrument, code, described = s["instrument"], s["code"], s["described_as"] or "any"
+    if s["party"] is not None:
+        yield ("summary", instrument, f"named:{described}:{code}", s["party"], "")
+        # a total that does not describe its parties counts them however described
+        yield ("summary", instrument, f"named:any:{code}", s["party"], "")
+        if s["described_as"] in DESCRIBED:
+            yield ("summary", instrument, f"described:{s['described_as']}", s["party"], s["id"])
+        yield from _cells(s["party"], s["provisions"], "stated")
+    elif s.get("quantity"):  # a document's own total
+        figure = {key: s[key] for key in ("id", "path", "quantity", "on", "sources")}
+        yield ("summary", instrument, f"figure:{described}:{code}", "",
+               orjson.dumps(figure, option=orjson.OPT_SORT_KEYS).decode())
+
+
+def _cells(party: str, provisions: Sequence[str], level: str) -> Iterable[Member]:
+    """Cells (action, party) of the progress matrix of each instrument whose provisions these
+    are, at a level."""
+    for provision in provisions:
+        instrument, _, action = provision.partition(":")
+        yield ("matrix", instrument, action, party, level)
+
+
+def _dated(instrument: str, bucket: str, party: str, due_on: str) -> Iterable[Member]:
+    """A summary bucket judged by due date: the party in it, and the due date on the `dates`
+    board (a summary reads a party's first and last due date there, by index)."""
+    yield ("summary", instrument, bucket, party, "")
+    yield ("dates", instrument, bucket, party, due_on)
+
+
+def _due(s: State) -> Member:
+    """On the list of due dates still to be met (overdue once the day asked is past it), in
+    the order of due date and path."""
+    return ("due", "", s["due_on"], "", s["path"])
+
+
+BELONGS = {"parties": _party, "commitments": _commitment, "obligations": _obligation,
+           "reports": _report, "allegations": _allegation, "statements": _statement}
+
+
+# -- steps of an event ------------------------------------------------------------------------
+
+
+def steps(changes: Sequence[Change], possible: bool) -> Steps:
+    """An entity's members as effective on each date, from its changes in log order: '' (any
+    date) first, then from each date one of its dated changes took effect."""
+    days = sorted({c.effective_from if possible else c.effective_to
+                   for c in changes if c.type not in UNDATED})
+    found: Steps = []
+    for day in ["", *days]:
+        belongs = members(fold(c for c in changes if in_effect(c, day, possible)))
+        if not found or found[-1][1] != belongs:
+            found.append((day, belongs))
+    return found
+
+
+def _at(steps_: Steps, day: str) -> frozenset[Member]:
+    current = NONE
+    for start, belongs in steps_:
+        if start > day:
+            break
+        current = belongs
+    return current
+
+
+def difference(before: Steps, after: Steps) -> list[tuple[str, Member, int]]:
+    """(from date, member, +1 or -1): what to add to `before` to get `after` on every date."""
+    found = []
+    previous: dict[Member, int] = {}
+    for day in sorted({d for d, _ in before} | {d for d, _ in after}):
+        old, new = _at(before, day), _at(after, day)
+        now = {**dict.fromkeys(new - old, 1), **dict.fromkeys(old - new, -1)}
+        for member in now.keys() | previous.keys():
+            if step := now.get(member, 0) - previous.get(member, 0):
+                found.append((day, member, step))
+        previous = now
+    return found
+
+
+class Timeline:
+    """One entity's changes so far and its steps in both modes, advanced event by event."""
+
+    def __init__(self, changes: Sequence[Change]) -> None:
+        self.changes = list(changes)
+        self.steps = {mode: steps(self.changes, mode == "possible") for mode in MODES}
+
+    def advance(self, change: Change) -> tuple[list[tuple[Any, ...]], dict[Member, int]]:
+        """The step rows of one more event, and what it adds to each member's count now."""
+        self.changes.append(change)
+        found: dict[tuple[str, Member, int], list[str]] = {}
+        for mode in MODES:
+            after = steps(self.changes, mode == "possible")
+            for step in difference(self.steps[mode], after):
+                found.setdefault(step, []).append(mode)
+            self.steps[mode] = after
+        rows = [(*member, change.position, change.recorded_at, day,
+                 "both" if len(modes) == 2 else modes[0], delta)
+                for (day, member, delta), modes in found.items()]
+        now: dict[Member, int] = {}
+        for (_, member, delta), modes in found.items():
+            if "certain" in modes:  # every change counts now, certain or not
+                now[member] = now.get(member, 0) + delta
+        return rows, {member: n for member, n in now.items() if n}
