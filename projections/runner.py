@@ -1,5 +1,6 @@
 """Keeping the read model up to date: catch up in batches, follow the log live (polling on SQLite,
-LISTEN/NOTIFY on PostgreSQL), restart where it stopped, rebuild from position zero."""
+LISTEN/NOTIFY on PostgreSQL, under a lease per read model), restart where it stopped, rebuild from
+position zero."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import orjson
 import psycopg
@@ -15,6 +17,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError
 from ledger.commands import Ledger, Outcome
 from ledger.errors import StoreUnavailable
 from projections.audit import AuditModel
+from projections.leases import RENEW_EVERY, LeaseLost, Leases
 from projections.queries import open_deadlines
 from projections.store import NAME, StateView, open_view
 
@@ -67,10 +70,11 @@ class Projector:
 
     def catch_up(
         self, on_batch: Callable[[int], object] | None = None, names: Sequence[str] = READ_MODELS,
-        bulk: bool = False,
+        bulk: bool = False, fence: Callable[[Any], object] | None = None,
     ) -> int:
         """Project every event recorded after each model's tracked position; returns how many
-        events were read. The log is read once for all models, each event's state parsed once."""
+        events were read. The log is read once for all models, each event's state parsed once.
+        `fence(cursor)` runs first in each batch's transaction and may refuse it by raising."""
         models = [self.models[name] for name in names]
         batch = BULK_BATCH if bulk else self.batch
         count = 0
@@ -82,6 +86,8 @@ class Projector:
             events = [(record, orjson.loads(record.state)) for record in logged]
             try:
                 with self.view.transaction() as cursor:  # every model's batch commits together
+                    if fence is not None:
+                        fence(cursor)
                     for model, position in zip(models, positions, strict=True):
                         model.process_in(cursor, [e for e in events if e[0].id > position], bulk)
             except CONFLICT:
@@ -125,28 +131,31 @@ class Projector:
 
     def follow(
         self, stop: threading.Event, poll: float = 0.5,
-        on_change: Callable[[int, int], object] | None = None,
+        on_change: Callable[[int, int], object] | None = None, names: Sequence[str] = READ_MODELS,
     ) -> None:
-        """Catch up, then wait for new events until `stop` is set; `on_change(before, after)`
-        hears of each advance of the read models' position."""
+        """Catch up the read models `names`, then wait for new events until `stop` is set;
+        `on_change(before, after)` hears of each advance of the state read model's position.
+        On PostgreSQL a read model is written only under its lease (projections.leases)."""
         self.on_change = on_change
         if self.view.dialect == "postgres":
-            self._follow_notifications(stop, poll)
+            self._follow_notifications(stop, poll, names)
         else:  # eventsourcing has no subscription on SQLite: poll
             while not stop.is_set():
                 try:
-                    self._advance()
+                    self._advance(names)
                 except UNREACHABLE as error:  # e.g. the file stayed locked
                     log.warning("projection batch failed, retrying: %s", error)
                 stop.wait(poll)
 
-    def _advance(self) -> None:
-        before = self.position
-        if self.catch_up() and self.on_change is not None:
-            self.on_change(before, self.position)
+    def _advance(self, names: Sequence[str], fence: Callable[[Any], object] | None = None) -> None:
+        before = self.view.position()
+        if self.catch_up(names=names, fence=fence) and NAME in names and self.on_change:
+            self.on_change(before, self.view.position())
 
-    def _follow_notifications(self, stop: threading.Event, poll: float) -> None:
-        """LISTEN on the events table's channel; a dropped connection is reopened, and the
+    def _follow_notifications(self, stop: threading.Event, poll: float, names: Sequence[str]
+                              ) -> None:
+        """LISTEN on the events table's channel, and project the read models whose lease this
+        worker holds (their batches fenced by it); a dropped connection is reopened, and the
         position in the read model means nothing is missed meanwhile. While the server is
         down, try again every RECONNECT_EVERY seconds at most, to resume soon after it is back."""
         channel = self.ledger.recorder.events_table_name.replace(".", "_")
@@ -155,15 +164,32 @@ class Projector:
             try:
                 with psycopg.connect(self.database_url, autocommit=True, connect_timeout=5) as conn:
                     conn.execute(f'LISTEN "{channel}"')
+                    leases = Leases(conn, names)
                     backoff = poll
-                    while not stop.is_set():
-                        self._advance()
-                        for _ in conn.notifies(timeout=poll, stop_after=1):
-                            pass
+                    try:
+                        self._follow_leased(stop, poll, conn, leases)
+                    finally:
+                        leases.release()
             except UNREACHABLE as error:
                 log.warning("projection listener lost its connection: %s", error)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, RECONNECT_EVERY)
+
+    def _follow_leased(
+        self, stop: threading.Event, poll: float, conn: psycopg.Connection, leases: Leases
+    ) -> None:
+        """Project what the leases held allow, renew them and take free ones, wait; a batch
+        first, so that a worker that resumes after a stall meets the fence at once."""
+        leases.keep()
+        while not stop.is_set():
+            if held := leases.held:
+                try:
+                    self._advance(held, lambda cursor: leases.fence(cursor, held))
+                except LeaseLost as lost:
+                    log.warning("batch refused, standing by: %s", lost)
+            leases.keep()
+            for _ in conn.notifies(timeout=min(poll, RENEW_EVERY), stop_after=1):
+                pass
 
 
 def run_tick(projector: Projector, today: str) -> list[Outcome]:
