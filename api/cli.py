@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import logging
 import signal
 import sqlite3
 import sys
@@ -28,6 +27,7 @@ from api.cli_errors import (
 from api.importer import ImportReport, import_lines
 from api.settings import Settings
 from api.tokens import SCOPES, TokenStore
+from api.workers import Workers
 from audit import signed_note
 from audit.checkpoints import issue_checkpoint
 from audit.proof import MalformedProof, parse_proof, verify_proof
@@ -118,26 +118,40 @@ def serve(
     port: Annotated[
         int | None, typer.Option(min=1, max=65535, help="port to listen on [LEDGER_PORT]")
     ] = None,
+    workers: Annotated[int, typer.Option(
+        min=1, max=64, help="API worker processes sharing the port (above 1: PostgreSQL only); "
+        "the projector, tick, checkpoints and witnesses still run once, in the parent process")
+    ] = 1,
 ) -> None:
     """Serve the HTTP API."""
     import uvicorn
 
-    from api.main import create_app
-    from api.middleware import JSONFormatter
-    from api.server import uvicorn_options
+    from api.server import log_json_lines, uvicorn_options
 
     settings = load_settings()
     host, port = host or settings.host, port or settings.port
+    if workers > 1 and not settings.database_url.startswith("postgres"):
+        raise fail("--workers above 1 needs PostgreSQL (LEDGER_DATABASE_URL=postgresql://...): "
+                   "a SQLite store takes one writer at a time; serve it with one worker", 2)
     require_free_port(host, port)
     with open_ledger(settings, create=True):
         pass  # create the store, or say in one line why it cannot be opened
-    handler = logging.StreamHandler()
-    handler.setFormatter(JSONFormatter())
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    log_json_lines()
     store = safe_url(settings.database_url)
-    typer.echo(f"Commitment Ledger on http://{host}:{port} (store: {store})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False,
-                log_level="info", **uvicorn_options(settings))
+    typer.echo(f"Commitment Ledger on http://{host}:{port} (store: {store}, workers: {workers})")
+    options = {"host": host, "port": port, "log_config": None, "access_log": False,
+               "log_level": "info", **uvicorn_options(settings, workers)}
+    if workers == 1:
+        from api.main import create_app
+
+        uvicorn.run(create_app(settings), **options)
+        return
+    background = Workers(settings)  # once for all the worker processes
+    background.start()
+    try:
+        uvicorn.run(**options)
+    finally:
+        background.stop()
 
 
 @app.command()
@@ -249,16 +263,39 @@ def rebuild(
 
 
 @app.command()
+def project(
+    names: Annotated[list[str] | None, typer.Argument(
+        metavar="NAME", show_default=False,
+        help=f"read models to keep up to date, of {', '.join(READ_MODELS)} (all if omitted)")
+    ] = None,
+) -> None:
+    """Keep read models up to date until stopped (SIGTERM, Ctrl-C): a projection worker apart
+    from `ledger serve` (run that with LEDGER_PROJECT_IN_PROCESS=false). On PostgreSQL, run two
+    or more: each read model is written by the worker holding its lease, and a standby takes
+    over within seconds when that one dies or stalls (docs/deploy.md). On SQLite there are no
+    leases: run one."""
+    chosen = list(dict.fromkeys(names or READ_MODELS))
+    if unknown := [name for name in chosen if name not in READ_MODELS]:
+        raise fail(f"unknown read model {unknown[0]!r}; use any of {', '.join(READ_MODELS)}", 2)
+    settings = load_settings()
+    with open_projector(settings):
+        pass  # refuse a store that holds no ledger, or say why it cannot be opened
+    from api.server import log_json_lines
+
+    log_json_lines()
+    workers = Workers(settings)
+    signal.signal(signal.SIGTERM, lambda *_: workers.stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: workers.stopping.set())
+    leased = "under leases" if settings.database_url.startswith("postgres") else "no leases"
+    typer.echo(f"projecting {', '.join(chosen)} ({leased}; store: "
+               f"{safe_url(settings.database_url)})", err=True)
+    workers.project(chosen)
+
+
+@app.command()
 def follow() -> None:
-    """Keep the read model up to date until interrupted (a separate projection worker)."""
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with open_projector() as projector:
-        typer.echo(f"following the log from position {projector.position}", err=True)
-        try:
-            projector.follow(stop, load_settings().poll_interval)
-        except KeyboardInterrupt:
-            stop.set()
+    """Keep every read model up to date until stopped: the same as `ledger project`."""
+    project(None)
 
 
 @app.command()
@@ -420,7 +457,7 @@ def witness_serve(
 ) -> None:
     """Answer add-checkpoint requests (POST /add-checkpoint) until stopped: cosign each
     checkpoint that a consistency proof shows extends the last one cosigned for its log."""
-    from api.middleware import JSONFormatter
+    from api.server import log_json_lines
     from audit.witness import Witness, WitnessState, serve
 
     try:
@@ -436,9 +473,7 @@ def witness_serve(
     except (signed_note.NoteError, sqlite3.Error) as error:
         raise fail(f"cannot start the witness: {error}") from None
     require_free_port(host, port)
-    handler = logging.StreamHandler()
-    handler.setFormatter(JSONFormatter())
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    log_json_lines()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

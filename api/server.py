@@ -1,15 +1,20 @@
-"""How `ledger serve` runs uvicorn: deliberate timeouts, and a limit on how long a client may
-take to send its request headers, which uvicorn does not have (slowloris)."""
+"""How `ledger serve` runs uvicorn: deliberate timeouts, a limit on how long a client may take
+to send its request headers, which uvicorn does not have (slowloris), and the app of each of
+several worker processes."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import h11
+from fastapi import FastAPI
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from api.settings import Settings
+from api.middleware import JSONFormatter
+from api.settings import Settings, get_settings
+from api.workers import api_only
 
 #: uvicorn's own default, set here so that it is a choice: request line and headers together
 MAX_HEADER_BYTES = 16 * 1024
@@ -21,12 +26,38 @@ TIMED_OUT_BODY = (b'{"type":"/-/problems#request-timeout","title":"Request Timeo
                   b'"instance":"/"}')
 
 
-def uvicorn_options(settings: Settings) -> dict[str, Any]:
-    """The keyword arguments of `uvicorn.run` that bound what a slow or idle client holds."""
-    protocol = type("TimedH11Protocol", (SlowClientGuard,),
-                    {"header_timeout": settings.header_timeout})
-    return {"http": protocol, "timeout_keep_alive": settings.keep_alive_timeout,
-            "h11_max_incomplete_event_size": MAX_HEADER_BYTES}
+#: seconds a worker process may take to answer its supervisor's ping before it is restarted:
+#: uvicorn's 5 s is shorter than four workers take to start together on two cores
+WORKER_HEALTHCHECK = 60
+
+
+def uvicorn_options(settings: Settings, workers: int = 1) -> dict[str, Any]:
+    """The keyword arguments of `uvicorn.run` that bound what a slow or idle client holds, and
+    with several workers, how they are run."""
+    options = {"timeout_keep_alive": settings.keep_alive_timeout,
+               "h11_max_incomplete_event_size": MAX_HEADER_BYTES}
+    if workers == 1:
+        return {**options, "http": type("TimedH11Protocol", (SlowClientGuard,),
+                                         {"header_timeout": settings.header_timeout})}
+    # each worker process imports its app and protocol by name once it answers pings
+    return {**options, "http": f"{__name__}:WorkerClientGuard", "app": f"{__name__}:worker_app",
+            "factory": True, "workers": workers, "timeout_worker_healthcheck": WORKER_HEALTHCHECK}
+
+
+def log_json_lines() -> None:
+    """Log records as one JSON object a line on stderr, from INFO up."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(JSONFormatter())
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+
+
+def worker_app() -> FastAPI:
+    """The app of one of the processes of `ledger serve --workers N` (uvicorn calls it in each):
+    settings from the environment it inherited, background work left to the parent process."""
+    from api.main import create_app  # not on import: `ledger project` logs through this module
+
+    log_json_lines()
+    return create_app(api_only(get_settings()))
 
 
 class SlowClientGuard(H11Protocol):
@@ -82,3 +113,11 @@ class SlowClientGuard(H11Protocol):
         if self.conn.our_state is h11.IDLE:
             self.transport.write(TIMED_OUT % (len(TIMED_OUT_BODY), TIMED_OUT_BODY))
         self.transport.close()
+
+
+class WorkerClientGuard(SlowClientGuard):
+    """SlowClientGuard in a worker process, with the header timeout of its settings."""
+
+    @property
+    def header_timeout(self) -> float:  # type: ignore[override]
+        return get_settings().header_timeout

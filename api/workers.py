@@ -1,22 +1,32 @@
 """Background work of `ledger serve`: the projector following the log, the deadline tick,
-checkpoints, and a thread per witness gathering its cosignatures."""
+checkpoints, and a thread per witness gathering its cosignatures; `ledger project` runs the
+projector alone."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from api.settings import Settings
 from api.websub import HubPublisher
 from audit.checkpoints import CHECKPOINT_EVENTS, issue_checkpoint, latest_checkpoint_size
 from audit.cosigning import Cosignatures, WitnessClient, WitnessConfig
-from projections.runner import RECONNECT_EVERY, UNREACHABLE, Projector, run_tick
+from projections.runner import READ_MODELS, RECONNECT_EVERY, UNREACHABLE, Projector, run_tick
+from projections.store import NAME
 
 log = logging.getLogger("ledger.workers")
 
 #: seconds before a failed tick or checkpoint is tried again, when its interval is longer
 RETRY_AFTER = 10.0
+
+
+def api_only(settings: Settings) -> Settings:
+    """The settings of one of several API worker processes, whose background work runs once,
+    elsewhere (`ledger serve --workers N` runs it in the parent process)."""
+    return settings.model_copy(update={"project_in_process": False, "tick_interval": 0,
+                                       "checkpoint_interval": 0, "witnesses": ""})
 
 
 class Workers:
@@ -30,7 +40,7 @@ class Workers:
 
     def start(self) -> None:
         if self.settings.project_in_process:
-            self._spawn("projector", self._project)
+            self._spawn("projector", self.project)
         if self.settings.tick_interval > 0:
             self._spawn("tick", self._tick)
         else:
@@ -51,17 +61,19 @@ class Workers:
         thread.start()
         self.threads.append(thread)
 
-    def _project(self) -> None:
+    def project(self, names: Sequence[str] = READ_MODELS) -> None:
+        """Follow the log into the read models `names` until stopped (on PostgreSQL, those whose
+        lease this process holds), pinging the WebSub hub as the state read model advances."""
         while not self.stopping.is_set():
             try:
                 with Projector(self.settings.database_url) as projector:
                     hub = None
-                    if self.settings.websub_hub:
+                    if self.settings.websub_hub and NAME in names:
                         hub = HubPublisher(self.settings.websub_hub, self.settings.public_url,
                                            projector.view)
                     try:
                         projector.follow(self.stopping, self.settings.poll_interval,
-                                         hub.publish if hub else None)
+                                         hub.publish if hub else None, names)
                     finally:
                         if hub:
                             hub.close()
