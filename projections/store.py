@@ -65,7 +65,7 @@ INDEXES = [
     "CREATE INDEX IF NOT EXISTS changes_by_effective ON changes (effective_from, position)",
     # a dashboard on another clock sums each member's steps, member by member
     "CREATE INDEX IF NOT EXISTS board_steps_by_member ON board_steps (board, instrument, bucket, "
-    "party, detail, position, effective, mode, delta)",
+    "party, detail, position, recorded_at, effective, mode, delta)",
 ]
 MEMBER_COLUMNS = ("board", "instrument", "bucket", "party", "detail")
 STEP_COLUMNS = (*MEMBER_COLUMNS, "position", "recorded_at", "effective", "mode", "delta")
