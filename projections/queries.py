@@ -184,10 +184,11 @@ class ChangeFilter:
 
 def changes(
     view: StateView, where: ChangeFilter = ChangeFilter(), after: int = 0, limit: int = 100,
-    newest_first: bool = False, offset: int = 0,
-) -> list[dict[str, Any]]:
+    newest_first: bool = False, offset: int = 0, decoded: bool = True,
+) -> list[Any]:
     """Change-log rows matching every given filter, paged by log position (or skipping
-    `offset` matching rows: how feed archive pages are cut)."""
+    `offset` matching rows: how feed archive pages are cut); not `decoded`: the rows as stored,
+    JSON columns as text and provisions space-separated (what an export copies through)."""
     found = selection(view, where)
     clauses, params = list(found.clauses), list(found.params)
     if after:
@@ -198,7 +199,8 @@ def changes(
            f"FROM {found.source} LEFT JOIN audit_leaves l ON l.position = c.position"
            + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
            + f" ORDER BY {found.order} {order} LIMIT ? OFFSET ?")
-    return [change_row(row) for row in _rows(view, sql, [*params, limit, offset])]
+    rows = _rows(view, sql, [*params, limit, offset])
+    return [change_row(row) for row in rows] if decoded else rows
 
 
 def count_changes(view: StateView, where: ChangeFilter = ChangeFilter()) -> int:
