@@ -170,8 +170,8 @@ class Projector:
                         self._follow_leased(stop, poll, conn, leases)
                     finally:
                         leases.release()
-            except UNREACHABLE as error:
-                log.warning("projection listener lost its connection: %s", error)
+            except UNREACHABLE as error:  # the listener's, or a batch's, e.g. ended by the server
+                log.warning("projection worker lost a connection to the store: %s", error)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, RECONNECT_EVERY)
 
