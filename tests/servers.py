@@ -50,13 +50,14 @@ def wait_until_answering(base: str, alive: Callable[[], None]) -> None:
 
 
 @contextmanager
-def serving(database_url: str, **settings: str) -> Iterator[Served]:
-    """Start `ledger serve` on the store with LEDGER_* settings; wait until it answers; stop it
-    at the end, keeping what it wrote to stderr (in a file: a pipe nobody reads would block a
-    server that logs much)."""
+def serving(database_url: str, workers: int = 1, **settings: str) -> Iterator[Served]:
+    """Start `ledger serve` (with `workers` API processes) on the store with LEDGER_* settings;
+    wait until it answers; stop it at the end, keeping what it wrote to stderr (in a file: a
+    pipe nobody reads would block a server that logs much)."""
     port = free_port()
     stderr = tempfile.TemporaryFile()
-    process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port),
+                                "--workers", str(workers)],
                                env=server_env(database_url, **settings),
                                stdout=subprocess.DEVNULL, stderr=stderr)
     served = Served(f"http://127.0.0.1:{port}", process)

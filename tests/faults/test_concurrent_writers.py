@@ -98,15 +98,11 @@ def test_writers_racing_on_one_entity_each_get_a_record_or_a_409_or_412(
           f"{dict(Counter(r.status_code for *_, r in blind))}")
 
 
-@pytest.mark.parametrize(("writers", "rounds"), SIZES)
-def test_writers_on_many_entities_at_once_all_get_recorded_once(database_url, writers, rounds):
-    ledger = Ledger(database_url)
-    setup_ccm(ledger)
-    ledger.close()
-    token = TokenStore(database_url).create("desk", ["record"])
+def pledge_and_report(token: str) -> Callable[[httpx.Client, int, int], httpx.Response]:
+    """A writer's round: pledge a commitment of its own, then report progress on it."""
     auth = {"Authorization": f"Bearer {token}"}
 
-    def pledge_and_report(client: httpx.Client, w: int, r: int) -> httpx.Response:
+    def write(client: httpx.Client, w: int, r: int) -> httpx.Response:
         pledged = client.post("/v1/commitments", headers={**auth, "Idempotency-Key": f"p{w}-{r}"},
                               json={"id": f"c-{w}-{r}", "party": "HRV", "provisions": ["VAP:14"],
                                     "text": f"Pledge {w} {r}", "due_on": "2030-01-01"})
@@ -114,8 +110,17 @@ def test_writers_on_many_entities_at_once_all_get_recorded_once(database_url, wr
         return client.post(f"/v1/commitments/c-{w}-{r}/progress", headers=auth,
                            json={"status": "in_progress"})
 
+    return write
+
+
+@pytest.mark.parametrize(("writers", "rounds"), SIZES)
+def test_writers_on_many_entities_at_once_all_get_recorded_once(database_url, writers, rounds):
+    ledger = Ledger(database_url)
+    setup_ccm(ledger)
+    ledger.close()
+    token = TokenStore(database_url).create("desk", ["record"])
     with serving(database_url, write_rate="0") as server:
-        results = together(writers, rounds, pledge_and_report, server.base)
+        results = together(writers, rounds, pledge_and_report(token), server.base)
     assert {response.status_code for *_, response in results} == {201}
     recorded_exactly_once(database_url, results)
     content = log_content(database_url)
