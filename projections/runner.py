@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -178,17 +179,21 @@ class Projector:
     def _follow_leased(
         self, stop: threading.Event, poll: float, conn: psycopg.Connection, leases: Leases
     ) -> None:
-        """Project what the leases held allow, renew them and take free ones, wait; a batch
-        first, so that a worker that resumes after a stall meets the fence at once."""
-        leases.keep()
+        """Project what the leases held allow, then (every `poll` seconds, or every second at
+        least) renew them and try to take the others, and wait for events; a batch first, so
+        that a worker that resumes after a stall meets the fence at once."""
+        every = min(poll, RENEW_EVERY)
+        kept = -every
         while not stop.is_set():
             if held := leases.held:
                 try:
                     self._advance(held, lambda cursor: leases.fence(cursor, held))
                 except LeaseLost as lost:
                     log.warning("batch refused, standing by: %s", lost)
-            leases.keep()
-            for _ in conn.notifies(timeout=min(poll, RENEW_EVERY), stop_after=1):
+            if time.monotonic() - kept >= every:
+                leases.keep()
+                kept = time.monotonic()
+            for _ in conn.notifies(timeout=every, stop_after=1):
                 pass
 
 
