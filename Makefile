@@ -6,7 +6,7 @@ HOST ?= $(or $(LEDGER_HOST),127.0.0.1)
 PORT ?= $(or $(LEDGER_PORT),8000)
 export LEDGER_DATABASE_URL ?= sqlite:///./var/ledger.db
 
-.PHONY: run test soak audit bench install debian-packages schema clean screenshots
+.PHONY: run test soak audit bench bench-quick install debian-packages schema clean screenshots
 
 $(BIN)/ledger: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,9 +55,16 @@ screenshots: install debian-packages
 	$(BIN)/python -m tests.browser.screenshots docs/screenshots
 
 ## Benchmarks: ratios measured side by side in one run (BENCH_EVENTS events, default 1,000,000).
+## One table of every figure beside its target, written to benchmarks/results/<date>-<store>.json;
+## BENCH_DATABASE_URL picks the store (a PostgreSQL URL measures PostgreSQL).
 BENCH_EVENTS ?= 1000000
+BENCH_DATABASE_URL ?= sqlite:///var/bench/rebuild.db
 bench: install debian-packages
-	$(BIN)/python -m benchmarks --events $(BENCH_EVENTS)
+	$(BIN)/python -m benchmarks --events $(BENCH_EVENTS) --database-url $(BENCH_DATABASE_URL)
+
+## The same at 100,000 events as a smoke run: fewer requests, figures without targets, no file.
+bench-quick: install debian-packages
+	$(BIN)/python -m benchmarks --events 100000 --quick --database-url sqlite:///var/bench/quick.db
 
 ## Debian's PostgreSQL server and nginx, installed if missing (the tests start throwaway ones on
 ## loopback: initdb into a temporary folder, nginx with the documented cache configuration), what

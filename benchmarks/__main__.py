@@ -1,18 +1,38 @@
-"""`make bench`: every benchmark, each printing its figures and ratios measured in one run."""
+"""`make bench`: every benchmark on one log, ratios measured side by side in one run, then one
+table of every figure beside its target, also written to benchmarks/results/<date>-<store>.json.
+`--quick` (`make bench-quick`, in `make test`) is a smoke run: fewer requests, no verify
+replay, and figures without targets, written nowhere unless `--results` names a folder."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from benchmarks import audit, backup, feeds, pages, rebuild
+from benchmarks import audit, backup, feeds, ingest, pages, reads, rebuild, results
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Run every benchmark on one log.")
     parser.add_argument("--events", default="1000000")
     parser.add_argument("--database-url", default=rebuild.DEFAULT_URL)
+    parser.add_argument("--quick", action="store_true", help="a smoke run without targets")
+    parser.add_argument("--results", type=Path, help="folder of the results JSON "
+                        "(default: benchmarks/results, or none with --quick)")
     args = parser.parse_args()
-    rebuild.main(["--events", args.events, "--database-url", args.database_url])
-    audit.main(["--database-url", args.database_url])
-    pages.main(["--events", args.events, "--database-url", args.database_url])
-    feeds.main([])
-    backup.main(["--events", args.events, "--database-url", args.database_url])
+    url, events = args.database_url, args.events
+    requests = ["--requests", "20", "--warm-up", "2"] if args.quick else []
+    figures = rebuild.main(["--events", events, "--database-url", url])
+    figures += reads.main(["--events", events, "--database-url", url, *requests])
+    figures += audit.main(["--database-url", url, *(["--skip-verify"] if args.quick else [])])
+    figures += ingest.main(["--database-url", url,
+                            *(["--commands", "1000"] if args.quick else [])])
+    if not args.quick:  # these print their own tables
+        pages.main(["--events", events, "--database-url", url])
+        feeds.main([])
+        backup.main(["--events", events, "--database-url", url])
+    if args.quick:
+        figures = results.without_targets(figures)
+    print(f"\n{events} events, {results.store_of(url)}, {results.machine()}")
+    print(results.table(figures))
+    if args.results or not args.quick:
+        written = results.write(figures, int(events), url, args.results or results.RESULTS)
+        print(f"written to {written}")

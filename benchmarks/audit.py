@@ -26,13 +26,22 @@ from audit.checkpoints import CHECKPOINT_EVENTS, issue_checkpoint
 from benchmarks.backup import env_for
 from benchmarks.feeds import ROOT
 from benchmarks.rebuild import DEFAULT_URL
+from benchmarks.results import Figure, figure
 from ledger.exchange import export_lines
 from projections.runner import Projector
+
+
+#: proof p95 (ms), checkpoint seconds, verify peak RSS (MB): at most
+TARGET_MS, CHECKPOINT_S, VERIFY_RSS_MB = 5, 5, 300
 
 
 def percentiles(samples: list[float]) -> str:
     cuts = statistics.quantiles(samples, n=100)
     return f"p50 {cuts[49] * 1000:.2f} ms, p95 {cuts[94] * 1000:.2f} ms"
+
+
+def p95_ms(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=100)[94] * 1000
 
 
 def timed(calls: list) -> list[float]:
@@ -71,7 +80,7 @@ async def _over_http(app: object, pairs: list[tuple[int, int]]) -> list[float]:
     return durations
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> list[Figure]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--samples", type=int, default=2000)
@@ -95,6 +104,10 @@ def main(argv: list[str] | None = None) -> None:
                         tick_interval=0, checkpoint_interval=0)
     over_http = asyncio.run(_over_http(create_app(settings), pairs[:500]))
     print(f"  inclusion proof over HTTP (ASGI, 500 requests): {percentiles(over_http)}")
+    found = [figure("inclusion proof p95, in-process", p95_ms(inclusion), "ms", at_most=TARGET_MS),
+             figure("consistency proof p95, in-process", p95_ms(consistency), "ms",
+                    at_most=TARGET_MS),
+             figure("inclusion proof p95 over HTTP", p95_ms(over_http), "ms", at_most=TARGET_MS)]
     with tempfile.TemporaryDirectory() as folder:
         key = Path(folder) / "signing.key"
         key.write_text(signer)
@@ -102,8 +115,10 @@ def main(argv: list[str] | None = None) -> None:
                "LEDGER_ORIGIN": "bench.local/log"}
         seconds, rss = measured(env, "checkpoint")
         print(f"  ledger checkpoint: {seconds:.1f} s, peak RSS {rss:.0f} MB (target <= 5 s)")
+        found += [figure("ledger checkpoint", seconds, "s", at_most=CHECKPOINT_S),
+                  figure("ledger checkpoint peak RSS", rss, "MB")]
         if args.skip_verify:
-            return
+            return found
         export = Path(folder) / "log.ndjson"
         with export.open("wb") as sink, Projector(args.database_url) as projector:
             for line in export_lines(projector.ledger.read_all()):
@@ -113,6 +128,8 @@ def main(argv: list[str] | None = None) -> None:
     leaves = size + CHECKPOINT_EVENTS  # the leaves the newest checkpoint signs
     print(f"  ledger verify --export (with replay): {seconds:.0f} s ({leaves / seconds:.0f} "
           f"leaves/s), peak RSS {rss:.0f} MB (target < 300 MB)")
+    return [*found, figure("ledger verify --export", seconds, "s"),
+            figure("ledger verify --export peak RSS", rss, "MB", at_most=VERIFY_RSS_MB)]
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
-"""`make bench` keeps working: the rebuild benchmark runs its three sides on a small log of
-each store kind, prints every figure and ratio, and leaves no scratch store behind; the pages
+"""`make bench` keeps working: `make bench-quick` runs every benchmark at 100,000 events and
+prints one table and its JSON record; the rebuild benchmark runs its three sides on a small log
+of each store kind, prints every figure and ratio, and leaves no scratch store behind; the pages
 benchmark prints both sides of every page."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -24,7 +26,7 @@ def test_the_rebuild_benchmark_prints_every_side_and_cleans_up(database_url):
             r"\(rows only\)): +(\d+) events/s", done.stdout, re.MULTILINE)
     }
     assert len(figures) == 3 and all(rate > 0 for rate in figures.values()), done.stdout
-    assert re.search(r"ratio rebuild/bare: \d+\.\d\d .* peak RSS \d+ MB", done.stdout)
+    assert re.search(r"ratio rebuild/bare: \d+\.\d\d; rebuild peak RSS \d+ MB", done.stdout)
     assert re.search(r"ratio floor/bare: +\d+\.\d\d", done.stdout)
     if database_url.startswith("sqlite"):
         log = Path(database_url.removeprefix("sqlite:///"))
@@ -68,3 +70,33 @@ def test_the_backup_benchmark_restores_into_a_fresh_postgres_database_and_finds_
     with psycopg.connect(postgres_server.admin_url) as conn:
         names = [row[0] for row in conn.execute("SELECT datname FROM pg_database")]
     assert "ledger_restore_bench" not in names
+
+
+def test_bench_quick_measures_every_figure_of_the_results_table(tmp_path):
+    """The smoke run of `make bench` (what `make bench-quick` runs): every figure the results
+    JSON records at a million events is measured at 100,000, without targets."""
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--events", "100000", "--quick", "--database-url",
+         f"sqlite:///{tmp_path}/log.db", "--results", str(tmp_path / "results")],
+        capture_output=True, text=True, timeout=1200, check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    [written] = (tmp_path / "results").glob("*-sqlite.json")
+    record = json.loads(written.read_text())
+    assert record["store"] == "sqlite" and record["events"] == 100_000 and record["machine"]
+    names = {f["name"] for f in record["figures"]}
+    for name in ("rebuild / write floor", "rebuild peak RSS", "entity state p95",
+                 "entity as known at p95", "entity as effective on p95", "entity history p95",
+                 "changes by party p95", "changes by text, common word p95",
+                 "changes by effective range p95", "changes, 50th page p95", "summary now p95",
+                 "summary as known at p95", "matrix as effective on p95",
+                 "overdue page as known at p95", "changes.csv rows/s",
+                 "changes.csv server peak RSS", "inclusion proof p95 over HTTP",
+                 "ledger checkpoint", "ledger import / bare eventsourcing 100 per save",
+                 "HTTP writes (8 clients) / bare eventsourcing 1 per save",
+                 "HTTP write p95 (8 clients)"):
+        assert name in names, name
+    for found in record["figures"]:
+        assert found["value"] > 0 and found["target"] is None and found["met"] is None, found
+        assert re.search(rf"^{re.escape(found['name'])} +[\d,]+\.\d\d +{re.escape(found['unit'])}",
+                         done.stdout, re.MULTILINE), found["name"]
