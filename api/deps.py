@@ -1,4 +1,5 @@
-"""Dependencies of the routes: the ledger, the read model, the settings and the caller."""
+"""Dependencies of the routes: the ledger, the read model (the primary's or a replica's), the
+settings and the caller."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timezone
 from typing import Annotated, Literal
 
-from fastapi import Depends, HTTPException, Query, Request
+from fastapi import Depends, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.reads import MIN_POSITION, ReadSide
 from api.settings import Settings
 from api.tokens import Principal
 from ledger.commands import Ledger
@@ -26,8 +28,28 @@ def get_ledger(request: Request) -> Ledger:
     return request.app.state.ledger
 
 
-def get_view(request: Request) -> StateView:
-    return request.app.state.view
+async def read_side(
+    request: Request,
+    least: Annotated[int | None, Header(
+        alias=MIN_POSITION, ge=0, le=POSITION_MAX,
+        description="read at least this log position (a write's `Ledger-Position`): the "
+                    "read waits up to LEDGER_READ_WAIT seconds (default 2) for the read model "
+                    "to reach it, then answers from the primary, or 503 with Retry-After",
+    )] = None,
+) -> ReadSide:
+    """The read models this read is answered from (api.reads); the response says which, and
+    at what position."""
+    side, position = await request.app.state.reads.choose(least)
+    request.state.read_at = (side.name, position)
+    return side
+
+
+ReadDep = Annotated[ReadSide, Depends(read_side)]
+
+
+async def get_view(side: ReadDep) -> StateView:
+    """Async, so that it costs no thread hop (a sync dependency runs in the thread pool)."""
+    return side.view
 
 
 def get_settings_(request: Request) -> Settings:

@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import openapi, problems
-from api.feed_documents import FeedDocuments
 from api.middleware import (
     BodyLimit,
     BodyTimeout,
@@ -32,13 +31,11 @@ from api.routes import (
     tiles,
     writes,
 )
+from api.reads import Reads
 from api.settings import Settings
 from api.tokens import TokenStore
 from api.workers import Workers
-from audit.cosigning import Cosignatures
 from ledger.commands import Ledger
-from projections.audit import AuditModel
-from projections.store import open_view
 
 #: every route module, in the order routes are matched
 ROUTERS = (operations, audit, tiles, changes, log, summaries, statements, entities, feeds, writes,
@@ -73,11 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.ledger = Ledger(settings.database_url)
-        app.state.view = open_view(settings.database_url)
-        app.state.audit = AuditModel(app.state.view)
-        app.state.cosignatures = Cosignatures(app.state.view)
-        app.state.feeds = FeedDocuments(app.state.view, settings.public_url,
-                                        settings.feed_page_size, settings.websub_hub)
+        app.state.reads = Reads(app.state.ledger, settings)
         workers = Workers(settings)
         workers.start()
         # what start-up built lives as long as the process: keep it out of every full garbage
@@ -88,7 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             workers.stop()
-            app.state.view.datastore.close()
+            app.state.reads.close()
             app.state.ledger.close()
 
     app = FastAPI(

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import STORE_ERRORS
+from api.reads import read_headers
 from api.tokens import TokenStore
 
 access_log = logging.getLogger("ledger.access")
@@ -49,7 +50,8 @@ async def _send_problem(send: Send, status: int, title: str, detail: str,
 
 
 class RequestLog:
-    """Give each request an id (kept from `X-Request-ID` when sent) and log one JSON line."""
+    """Give each request an id (kept from `X-Request-ID` when sent) and log one JSON line; a
+    read's response also says where it was read from (api.reads)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -68,7 +70,8 @@ class RequestLog:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message["headers"] = [*message.get("headers", []),
-                                      (b"x-request-id", request_id.encode("latin-1"))]
+                                      (b"x-request-id", request_id.encode("latin-1")),
+                                      *read_headers(scope["state"])]
             await send(message)
 
         try:

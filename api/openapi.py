@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.problems import MEDIA_TYPE, Problem
+from api.reads import MIN_POSITION, POSITION, READ_FROM
 
 COMMON = {
     "422": "the request does not have the expected shape (each field and reason in `errors`)",
@@ -27,6 +28,21 @@ WRITES = {
     "429": "this token wrote too often: try again after `Retry-After` seconds",
     "507": "the store's disk is full: nothing was recorded; try again once space is freed",
 }
+#: what every read answers besides its body (api.reads)
+READ_HEADERS = {
+    POSITION: {"description": "the log position the answer reflects at least: the read "
+                              "model's position when the read began",
+               "schema": {"type": "integer", "minimum": 0}},
+    READ_FROM: {"description": "which read models answered: `replica` (LEDGER_READ_DATABASE_URL) "
+                               "or `primary`",
+                "schema": {"type": "string", "enum": ["primary", "replica"]}},
+}
+#: what a write answers besides its body (api.routes.writes)
+WRITE_POSITION = {"description": "the log position of the last event this write recorded (not "
+                                 "on an idempotent replay): send it as `Ledger-Min-Position` to "
+                                 "read the write back", "schema": {"type": "integer", "minimum": 1}}
+NOT_REACHED = ("the store is unreachable, or the read model did not reach `Ledger-Min-Position` "
+               "within LEDGER_READ_WAIT seconds; try again after `Retry-After` seconds")
 
 
 #: swagger-ui-dist 5 as fastapi-offline ships it, and our docs.js that starts it
@@ -77,7 +93,16 @@ def _describe(app: FastAPI) -> dict[str, Any]:
             if method == "post":
                 errors.update(WRITES)
                 errors.setdefault("412", "If-Match names a version that is no longer current")
+            reads = any(p["name"] == MIN_POSITION for p in operation.get("parameters", ()))
+            if reads:
+                errors["503"] = NOT_REACHED
             responses = operation.setdefault("responses", {})
+            if reads:
+                for status, response in responses.items():
+                    if status[0] in "23":
+                        response.setdefault("headers", {}).update(READ_HEADERS)
+            if method == "post" and "201" in responses:
+                responses["201"].setdefault("headers", {})[POSITION] = WRITE_POSITION
             for status, description in errors.items():
                 responses.setdefault(status, {"description": description})
             for status, response in responses.items():

@@ -57,10 +57,11 @@ class ProblemException(Exception):
     """Raised by a route to answer with a problem that is not a ledger refusal."""
 
     def __init__(self, status: int, title: str, detail: str, code: str,
-                 field_errors: list[tuple[str, str]] = ()) -> None:
+                 field_errors: list[tuple[str, str]] = (),
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.status, self.title, self.detail, self.code = status, title, detail, code
-        self.field_errors = list(field_errors)
+        self.field_errors, self.headers = list(field_errors), headers
 
 
 def _slug(name: str) -> str:
@@ -174,7 +175,7 @@ def unexpected_error(request: Request, error: Exception) -> Response:
 
 def problem_exception(request: Request, error: ProblemException) -> Response:
     return problem(request, error.status, error.title, error.detail, error.code,
-                   error.field_errors)
+                   error.field_errors, error.headers)
 
 
 def install(app: FastAPI) -> None:

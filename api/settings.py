@@ -5,12 +5,18 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from audit.cosigning import WitnessConfig, parse_witnesses
 from audit.signed_note import NoteError
+from ledger.errors import InvalidValue
+from ledger.storage import persistence_env
+
+#: the URL schemes of PostgreSQL, the one store with streaming replicas
+POSTGRESQL = ("postgresql", "postgres")
 
 
 class Settings(BaseSettings):
@@ -19,6 +25,17 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="sqlite:///./var/ledger.db",
         description="sqlite:///path/to/file.db (embedded) or postgresql://user:pass@host:port/db",
+    )
+    read_database_url: str | None = Field(
+        default=None,
+        description="postgresql://user:pass@host:port/db of a streaming replica of the "
+        "PostgreSQL primary: the API's reads (state, lists, change log, summaries, feeds, "
+        "pages, proofs) go there, writes stay on the primary; unset, everything reads the primary",
+    )
+    read_wait: float = Field(
+        default=2, ge=0, le=30,
+        description="seconds a read sent with `Ledger-Min-Position` waits for the read model "
+        "to reach that position (then the primary answers, or 503)",
     )
     host: str = Field(default="127.0.0.1", description="address `ledger serve` listens on")
     port: int = Field(default=8000, ge=1, le=65535, description="port `ledger serve` listens on")
@@ -103,9 +120,30 @@ class Settings(BaseSettings):
             raise ValueError(f"LEDGER_WITNESSES: {error}") from None
         return value
 
+    @field_validator("read_database_url")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
     @property
     def witness_list(self) -> list[WitnessConfig]:
         return parse_witnesses(self.witnesses)
+
+    @model_validator(mode="after")
+    def _replica_of_a_postgresql_primary(self) -> Settings:
+        """Checked here, not per field, so that a URL (and its password) is never echoed."""
+        if self.read_database_url is None:
+            return self
+        for name, url in (("LEDGER_READ_DATABASE_URL", self.read_database_url),
+                          ("LEDGER_DATABASE_URL", self.database_url)):
+            if urlsplit(url).scheme not in POSTGRESQL:
+                raise ValueError(f"{name} must be a postgresql:// URL: a read replica is a "
+                                 "PostgreSQL streaming replica of a PostgreSQL primary")
+        try:
+            persistence_env(self.read_database_url)
+        except InvalidValue as error:
+            raise ValueError(f"LEDGER_READ_DATABASE_URL: {error}") from None
+        return self
 
     @model_validator(mode="after")
     def _public_url_where_links_outlive_the_request(self) -> Settings:

@@ -52,6 +52,8 @@ class Cosignatures:
 
     def __init__(self, view: StateView) -> None:
         self.view = view
+        if view.read_only:
+            return
         big = "INTEGER" if view.dialect == "sqlite" else "BIGINT"
         with schema_lock(view.database_url), view.transaction() as cursor:
             cursor.execute(f"CREATE TABLE IF NOT EXISTS audit_cosignatures (tree_size {big} "

@@ -52,7 +52,8 @@ class AuditModel:
         self.indexes = [  # proof bundles are asked for by event id
             "CREATE INDEX IF NOT EXISTS audit_leaves_event_id ON audit_leaves (event_id)",
         ]
-        self.create_model_tables()
+        if not view.read_only:
+            self.create_model_tables()
 
     def create_model_tables(self, indexes: bool = True) -> None:
         """Create the tables; a rebuild adds the secondary index after the bulk load."""

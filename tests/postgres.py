@@ -97,14 +97,11 @@ def start(durable: bool = False) -> Server:
     (synchronous commit, as in production), for tests that stop it with `halt`."""
     bindir = find_bindir()
     as_postgres = os.geteuid() == 0  # initdb and postgres refuse to run as root
-    folder = Path(tempfile.mkdtemp(prefix="ledger-pg-"))
-    os.chmod(folder, 0o755)
-    if as_postgres:
-        shutil.chown(folder, "postgres", "postgres")
-    server = Server(folder=folder, port=free_port(), bindir=bindir, as_postgres=as_postgres)
+    server = Server(folder=_folder("ledger-pg-", as_postgres), port=free_port(), bindir=bindir,
+                    as_postgres=as_postgres)
     if durable:
         server.settings = "-c fsync=off -c full_page_writes=off"  # the OS does not crash here
-    data = folder / "data"
+    data = server.folder / "data"
     server._run("initdb", "-D", str(data), "-U", "ledger", "-A", "trust", "-E", "UTF8",
                 "--no-sync", "--no-instructions")
     try:
@@ -113,3 +110,28 @@ def start(durable: bool = False) -> Server:
         server.stop()
         raise
     return server
+
+
+def start_replica(primary: Server) -> Server:
+    """A hot standby streaming from `primary`, on its own port: `pg_basebackup -R` copies the
+    primary and writes its connection and standby.signal. initdb's defaults allow it
+    (wal_level=replica, `host replication all 127.0.0.1/32` in pg_hba.conf)."""
+    replica = Server(folder=_folder("ledger-pg-replica-", primary.as_postgres),
+                     port=free_port(), bindir=primary.bindir, as_postgres=primary.as_postgres)
+    try:
+        replica._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "ledger",
+                     "-D", str(replica.folder / "data"), "-R", "-X", "stream", "--no-sync")
+        replica.resume()
+    except Exception:
+        replica.stop()
+        raise
+    return replica
+
+
+def _folder(prefix: str, as_postgres: bool) -> Path:
+    """A new temporary folder the server's user owns."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(folder, 0o755)
+    if as_postgres:
+        shutil.chown(folder, "postgres", "postgres")
+    return folder

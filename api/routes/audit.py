@@ -6,11 +6,12 @@ import base64
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from api.deps import POSITION_MAX, LedgerDep, ViewDep
+from api.deps import POSITION_MAX, LedgerDep, ReadDep, ViewDep
+from api.reads import ReadSide
 from audit import proof as tlog_proof
 from ledger.commands import Ledger, Logged
 from ledger.exchange import export_line
@@ -24,17 +25,13 @@ BEYOND = {404: {"description": "the tree is smaller than asked"}}
 Size = Annotated[int, Query(ge=0, le=POSITION_MAX)]
 
 
-def _audit(request: Request) -> AuditModel:
-    return request.app.state.audit
-
-
 def _checkpoints(view: Any) -> list[dict[str, Any]]:
     return sorted(queries.entities(view, "checkpoints"), key=lambda c: c["tree_size"])
 
 
-def _cosigned(request: Request, state: dict[str, Any]) -> str:
+def _cosigned(side: ReadSide, state: dict[str, Any]) -> str:
     """The checkpoint's signed note with the witnesses' cosignatures gathered so far."""
-    return request.app.state.cosignatures.cosigned(state)
+    return side.cosignatures.cosigned(state)
 
 
 class CheckpointSummary(BaseModel):
@@ -48,13 +45,13 @@ class CheckpointSummary(BaseModel):
 
 
 @router.get("/v1/audit/checkpoint", response_class=PlainTextResponse, responses=NOTE)
-def latest_checkpoint(request: Request, view: ViewDep) -> PlainTextResponse:
+def latest_checkpoint(side: ReadDep) -> PlainTextResponse:
     """The newest signed checkpoint (origin, tree size, root hash, state digest; signature),
     with the cosignatures of the witnesses that have cosigned it so far."""
-    issued = _checkpoints(view)
+    issued = _checkpoints(side.view)
     if not issued:
         raise HTTPException(404, "no checkpoint has been issued yet")
-    return PlainTextResponse(_cosigned(request, issued[-1]))
+    return PlainTextResponse(_cosigned(side, issued[-1]))
 
 
 @router.get("/v1/audit/checkpoints")
@@ -67,13 +64,13 @@ def list_checkpoints(view: ViewDep) -> list[CheckpointSummary]:
 
 @router.get("/v1/audit/checkpoints/{tree_size}", response_class=PlainTextResponse,
             responses=NOTE)
-def one_checkpoint(request: Request, view: ViewDep,
+def one_checkpoint(side: ReadDep,
                    tree_size: Annotated[int, Field(ge=0, le=POSITION_MAX)]) -> PlainTextResponse:
     """The checkpoint issued at one tree size, as signed, with its witnesses' cosignatures."""
-    state = queries.entity(view, f"checkpoints/{tree_size}")
+    state = queries.entity(side.view, f"checkpoints/{tree_size}")
     if state is None:
         raise HTTPException(404, f"no checkpoint was issued at tree size {tree_size}")
-    return PlainTextResponse(_cosigned(request, state))
+    return PlainTextResponse(_cosigned(side, state))
 
 
 @router.get("/v1/audit/keys", response_class=PlainTextResponse,
@@ -108,9 +105,9 @@ def _b64(hashes: list[bytes]) -> list[str]:
 
 
 @router.get("/v1/audit/proofs/inclusion", responses=BEYOND)
-def inclusion_proof(request: Request, index: Size, tree_size: Size) -> InclusionProof:
+def inclusion_proof(side: ReadDep, index: Size, tree_size: Size) -> InclusionProof:
     """RFC 9162 2.1.3 inclusion proof of leaf `index` in the tree of `tree_size` leaves."""
-    audit = _audit(request)
+    audit = side.audit
     if index >= tree_size:
         raise HTTPException(404, "the leaf index must be below the tree size")
     _check_size(audit, tree_size)
@@ -119,9 +116,9 @@ def inclusion_proof(request: Request, index: Size, tree_size: Size) -> Inclusion
 
 
 @router.get("/v1/audit/proofs/consistency", responses=BEYOND)
-def consistency_proof(request: Request, first: Size, second: Size) -> ConsistencyProof:
+def consistency_proof(side: ReadDep, first: Size, second: Size) -> ConsistencyProof:
     """RFC 9162 2.1.4 proof that the tree of `second` leaves extends the one of `first`."""
-    audit = _audit(request)
+    audit = side.audit
     if first > second:
         raise HTTPException(404, "first must not exceed second")
     _check_size(audit, second)
@@ -133,34 +130,33 @@ def consistency_proof(request: Request, first: Size, second: Size) -> Consistenc
             responses={200: {"content": {"text/plain": {}},
                              "description": "a C2SP tlog-proof bundle"},
                        404: {"description": "no such event, or no checkpoint covers it yet"}})
-def proof_bundle(request: Request, view: ViewDep, ledger: LedgerDep, event_id: UUID,
-                 ) -> PlainTextResponse:
+def proof_bundle(side: ReadDep, ledger: LedgerDep, event_id: UUID) -> PlainTextResponse:
     """One event's C2SP tlog-proof: its leaf index, the inclusion path in the newest checkpoint's
     tree, that signed checkpoint, and the leaf bytes as `extra`; `ledger verify-proof` checks it
     offline."""
-    audit = _audit(request)
+    audit = side.audit
     index = audit.leaf_index(str(event_id))
     if index is None:
         raise HTTPException(404, f"no event {event_id} in the audit tree")
-    issued = _checkpoints(view)
+    issued = _checkpoints(side.view)
     if not issued or issued[-1]["tree_size"] <= index:
         raise HTTPException(404, f"no checkpoint covers leaf {index} yet")
     size = issued[-1]["tree_size"]
     leaf = leaf_bytes(leaf_events(audit, ledger, index, index + 1)[0])
     bundle = tlog_proof.Proof(index, tuple(audit.inclusion(index, size)),
-                              _cosigned(request, issued[-1]), leaf)
+                              _cosigned(side, issued[-1]), leaf)
     return PlainTextResponse(tlog_proof.format_proof(bundle))
 
 
 @router.get("/v1/audit/entries", response_class=StreamingResponse,
             responses={200: {"content": {"application/x-ndjson": {}}}})
 def entries(
-    request: Request, ledger: LedgerDep, start: Size = 0,
+    side: ReadDep, ledger: LedgerDep, start: Size = 0,
     end: Annotated[int | None, Query(ge=1, le=POSITION_MAX)] = None,
 ) -> StreamingResponse:
     """The leaf bytes of leaves start..end-1 (at most 1,000), one per line: each line is exactly
     what its leaf hashes (docs/audit.md)."""
-    audit = _audit(request)
+    audit = side.audit
     end = min(end if end is not None else start + 1000, start + 1000, audit.size())
     stored = leaf_events(audit, ledger, start, end)
     return StreamingResponse((export_line(n) for n in stored), media_type="application/x-ndjson")

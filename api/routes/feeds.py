@@ -10,12 +10,15 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 from fastapi import APIRouter, Header, HTTPException, Path, Request, Response
 
+from api.deps import ReadDep
 from api.feed_documents import FeedDocuments, Scope
+from api.reads import ReadSide
 from api.routes.changes import FilterDep, change_filter
 from feeds.model import entity_page
 from projections import queries
 from projections.fold import REDUCERS
 from projections.queries import FAMILIES, ChangeFilter
+from projections.store import StateView
 
 router = APIRouter(tags=["feeds"])
 Format = Annotated[str, Path(pattern="^(atom|rss|json)$", description="atom, rss or json")]
@@ -31,13 +34,8 @@ KINDS = frozenset(REDUCERS) | {"EntryCorrected", "EntryRetracted"} | FAMILIES
 FILTERS = tuple(inspect.signature(change_filter).parameters)
 
 
-def _documents(request: Request) -> FeedDocuments:
-    return request.app.state.feeds
-
-
-def _scope(request: Request, family: str, key: str) -> Scope:
+def _scope(view: StateView, family: str, key: str) -> Scope:
     """The scope a feed URL names; 404 when the ledger does not know it."""
-    view = request.app.state.view
     if family == "kinds":
         if key not in KINDS:
             raise HTTPException(404, f"no kind {key!r}; kinds are event types or entity families")
@@ -82,9 +80,9 @@ def _changes_scope(request: Request, where: ChangeFilter) -> Scope:
 ALL = Scope("changes", "Commitment Ledger: all changes", ChangeFilter(), "/changes")
 
 
-def _serve(request: Request, scope: Scope, fmt: str, page: int | None,
+def _serve(request: Request, documents: FeedDocuments, scope: Scope, fmt: str, page: int | None,
            if_none_match: str | None, if_modified_since: str | None) -> Response:
-    document = _documents(request).get(scope, fmt, page, str(request.base_url), request.url.query)
+    document = documents.get(scope, fmt, page, str(request.base_url), request.url.query)
     if document is None:
         raise HTTPException(404, f"page {page} of {scope.path} does not exist yet")
     headers = document.headers(request.app.state.settings.feed_max_age)
@@ -94,14 +92,16 @@ def _serve(request: Request, scope: Scope, fmt: str, page: int | None,
 
 
 def _route(family: str | None, archive: bool, pattern: str):  # noqa: ANN202 - a route
-    def feed(request: Request, fmt: str, key: str = "", page: int | None = None,
+    def feed(request: Request, side: ReadSide, fmt: str, key: str = "", page: int | None = None,
              where: ChangeFilter = ChangeFilter(), if_none_match: str | None = None,
              if_modified_since: str | None = None) -> Response:
-        scope = _changes_scope(request, where) if family is None else _scope(request, family, key)
-        return _serve(request, scope, fmt, page, if_none_match, if_modified_since)
+        scope = (_changes_scope(request, where) if family is None
+                 else _scope(side.view, family, key))
+        return _serve(request, side.feeds, scope, fmt, page, if_none_match, if_modified_since)
 
     kw = inspect.Parameter.KEYWORD_ONLY
     parameters = [inspect.Parameter("request", kw, annotation=Request),
+                  inspect.Parameter("side", kw, annotation=ReadDep),
                   inspect.Parameter("fmt", kw, annotation=Format)]
     if family is not None:
         parameters.append(inspect.Parameter("key", kw, annotation=Annotated[str, Path(pattern=pattern)]))

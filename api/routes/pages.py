@@ -12,7 +12,7 @@ import orjson
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from api.deps import ClockDep, ViewDep
+from api.deps import ClockDep, ReadDep, ViewDep
 from api.routes.changes import FilterDep
 from api.routes.entities import FAMILIES
 from pages.render import Frame, render
@@ -116,13 +116,13 @@ def instrument(request: Request, view: ViewDep, clock: ClockDep,
 
 
 def _entity_route(family: str, pattern: str):  # noqa: ANN202 - a route
-    def entity(request: Request, view: ViewDep, clock: ClockDep,
+    def entity(request: Request, view: ViewDep, side: ReadDep, clock: ClockDep,
                id: Annotated[str, Path(pattern=pattern)]) -> Response:
         path = f"{family}/{id}"
         data = _found(overviews.entity_page(view, path, clock), path)
         frame = Frame(_entity_title(data["entity"], overviews.names(view)), f"/{path}",
                       overviews.names(view), path, "this entry's changes")
-        tree_size = request.app.state.audit.size()
+        tree_size = side.audit.size()
         return _respond(request, "entity.html", frame,
                         {**data, "clock": clock, "tree_size": tree_size})
     return entity
@@ -142,11 +142,11 @@ def feed_catalogue(request: Request, view: ViewDep) -> Response:
 
 
 @_twin("/audit")
-def audit(request: Request, view: ViewDep) -> Response:
+def audit(request: Request, view: ViewDep, side: ReadDep) -> Response:
     issued = overviews.checkpoints(view)
     keys = list(dict.fromkeys(c["verifier_key"] for c in issued))
     data = {"checkpoints": issued, "verifier_keys": keys, "url": str(request.base_url).rstrip("/"),
-            "tree_size": request.app.state.audit.size()}
+            "tree_size": side.audit.size()}
     frame = Frame("Audit", "/audit", overviews.names(view), "kinds/checkpoints", "new checkpoints")
     return _respond(request, "audit.html", frame, data)
 

@@ -134,7 +134,7 @@ def test_conditional_get_and_head(demo):
 
 
 def test_a_current_feed_is_not_rebuilt_while_nothing_changes(demo):
-    documents = demo.app.state.feeds
+    documents = demo.app.state.reads.primary.feeds
     builds = []
     original = documents._build
     documents._build = lambda *args: builds.append(args) or original(*args)
