@@ -173,6 +173,9 @@ def test_an_event_recorded_through_the_api_appears_in_the_feed_through_nginx_wit
                          json={"code": "TLS", "name": "Timor-Leste", "kind": "state"},
                          headers={"Authorization": f"Bearer {token}"}, timeout=30)
     assert written.status_code == 201, written.text
+    # the writer reading back its write is never given the cached copy, which is older
+    asked = own_stack.get(FEED, **{"Ledger-Min-Position": written.headers["ledger-position"]})
+    assert status(asked) == "BYPASS" and b"Timor-Leste" in asked.content
     own_stack.settle()  # the ledger's own feed has it
     # nothing asks nginx meanwhile; once the stored copy is past max-age, the next reader gets
     # the new document (waiting at least that long, not racing a deadline)
