@@ -17,15 +17,19 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="a smoke run without targets")
     parser.add_argument("--results", type=Path, help="folder of the results JSON "
                         "(default: benchmarks/results, or none with --quick)")
+    parser.add_argument("--table-only", action="store_true", help="only the benchmarks of the "
+                        "table (not pages, feeds and backup, which print their own)")
+    parser.add_argument("--skip-verify", action="store_true", help="no `ledger verify` replay")
     args = parser.parse_args()
     url, events = args.database_url, args.events
     requests = ["--requests", "20", "--warm-up", "2"] if args.quick else []
     figures = rebuild.main(["--events", events, "--database-url", url])
     figures += reads.main(["--events", events, "--database-url", url, *requests])
-    figures += audit.main(["--database-url", url, *(["--skip-verify"] if args.quick else [])])
+    skip_verify = args.quick or args.skip_verify
+    figures += audit.main(["--database-url", url, *(["--skip-verify"] if skip_verify else [])])
     figures += ingest.main(["--database-url", url,
                             *(["--commands", "1000"] if args.quick else [])])
-    if not args.quick:  # these print their own tables
+    if not (args.quick or args.table_only):  # these print their own tables
         pages.main(["--events", events, "--database-url", url])
         feeds.main([])
         backup.main(["--events", events, "--database-url", url])
