@@ -514,9 +514,11 @@ def open_view(database_url: str, read_only: bool = False) -> StateView:
         env["CREATE_TABLE"] = "false"
     factory = InfrastructureFactory.construct(Environment(APP, env))
     view_class = SQLiteStateView if env["PERSISTENCE_MODULE"].endswith("sqlite") else PostgresStateView
-    with schema_lock(database_url):
+    if read_only:  # no tables to create, so no lock to take: nothing connects yet
         view = factory.tracking_recorder(view_class)
-        if not read_only:
+    else:
+        with schema_lock(database_url):
+            view = factory.tracking_recorder(view_class)
             view.create_model_tables()
     view.database_url, view.read_only = database_url, read_only
     return view
