@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from projections.fold import UNDATED, Change, State, fold, in_effect
+from projections.fold import CORRECTIONS, UNDATED, Change, State, apply, fold, in_effect
 
 #: (board, instrument, bucket, party, detail)
 Member = tuple[str, str, str, str, str]
@@ -148,17 +148,37 @@ BELONGS = {"parties": _party, "commitments": _commitment, "obligations": _obliga
 # -- steps of an event ------------------------------------------------------------------------
 
 
-def steps(changes: Sequence[Change], possible: bool) -> Steps:
-    """An entity's members as effective on each date, from its changes in log order: '' (any
-    date) first, then from each date one of its dated changes took effect."""
+#: (effective from, the entity's state from then on, its members): one per date
+Step = list[Any]
+
+
+def states(changes: Sequence[Change], possible: bool) -> list[Step]:
+    """An entity's state and members as effective on each date, from its changes in log
+    order: '' (any date) first, then from each date one of its dated changes took effect."""
     days = sorted({c.effective_from if possible else c.effective_to
                    for c in changes if c.type not in UNDATED})
-    found: Steps = []
+    found = []
     for day in ["", *days]:
-        belongs = members(fold(c for c in changes if in_effect(c, day, possible)))
-        if not found or found[-1][1] != belongs:
-            found.append((day, belongs))
+        state = fold(c for c in changes if in_effect(c, day, possible))
+        found.append([day, state, members(state)])
     return found
+
+
+def extend(found: list[Step], change: Change, possible: bool) -> None:
+    """The states after one more change that is not a correction: it is the last in log
+    order, so it applies on top of the state of every date from the one it took effect on (a
+    fold would give the same; an event before its entity's creation took effect is left out,
+    as the fold leaves it out)."""
+    day = "" if change.type in UNDATED else (
+        change.effective_from if possible else change.effective_to)
+    at = max(n for n, step in enumerate(found) if step[0] <= day)
+    if found[at][0] != day:
+        at += 1
+        found.insert(at, [day, *found[at - 1][1:]])
+    for step in found[at:]:
+        if step[1] is not None or change.version == 1:
+            step[1] = apply(step[1], change)
+            step[2] = members(step[1])
 
 
 def _at(steps_: Steps, day: str) -> frozenset[Member]:
@@ -185,21 +205,39 @@ def difference(before: Steps, after: Steps) -> list[tuple[str, Member, int]]:
 
 
 class Timeline:
-    """One entity's changes so far and its steps in both modes, advanced event by event."""
+    """One entity's changes so far and its states in both modes, advanced event by event. While
+    every dated change of the entity has an exact date, both modes are one list."""
 
     def __init__(self, changes: Sequence[Change]) -> None:
         self.changes = list(changes)
-        self.steps = {mode: steps(self.changes, mode == "possible") for mode in MODES}
+        self._refold()
+
+    def _refold(self) -> None:
+        self.exact = all(c.effective_from == c.effective_to for c in self.changes)
+        certain = states(self.changes, False)
+        self.states = {"certain": certain,
+                       "possible": certain if self.exact else states(self.changes, True)}
+
+    def steps(self) -> dict[str, Steps]:
+        return {mode: [(day, belongs) for day, _, belongs in found]
+                for mode, found in self.states.items()}
 
     def advance(self, change: Change) -> tuple[list[tuple[Any, ...]], dict[Member, int]]:
         """The step rows of one more event, and what it adds to each member's count now."""
+        before, exact = self.steps(), self.exact
         self.changes.append(change)
+        if change.type in CORRECTIONS or (
+                self.exact and change.effective_from != change.effective_to):
+            self._refold()  # a correction may change any earlier event
+        else:
+            for mode in MODES[:1] if self.exact else MODES:
+                extend(self.states[mode], change, mode == "possible")
+        after = self.steps()
         found: dict[tuple[str, Member, int], list[str]] = {}
-        for mode in MODES:
-            after = steps(self.changes, mode == "possible")
-            for step in difference(self.steps[mode], after):
-                found.setdefault(step, []).append(mode)
-            self.steps[mode] = after
+        # one list in both modes before and after: one difference, for both
+        for modes in [MODES] if exact and self.exact else [(mode,) for mode in MODES]:
+            for step in difference(before[modes[0]], after[modes[0]]):
+                found.setdefault(step, []).extend(modes)
         rows = [(*member, change.position, change.recorded_at, day,
                  "both" if len(modes) == 2 else modes[0], delta)
                 for (day, member, delta), modes in found.items()]
