@@ -7,7 +7,7 @@ batch's own transaction, on condition that the token is still its own and the le
 expired (`fence`). So a holder that stalled (SIGSTOP, a long pause) past its lease has its next
 batch refused when it resumes; and while a batch is open, the row it renewed stays locked, so
 nobody takes the lease over until that transaction has ended, committed or not (a stalled one is
-ended by the server, after TTL idle or STATEMENT_TIMEOUT in the middle of a statement).
+ended by the server once idle for TTL, or by a standby TTL after the lease expired: END_STALLED).
 
 A standby takes a lease once it has expired, or at once when the database session that took it
 is gone (the holder was killed and the server closed its connection), as an advisory lock would
@@ -35,9 +35,6 @@ log = logging.getLogger("ledger.leases")
 TTL = 5.0
 #: seconds between renewals, and between a standby's attempts to take a lease over
 RENEW_EVERY = 1.0
-#: seconds a statement of a leased batch may run: a holder stopped in the middle of one (while
-#: sending its COPY rows) keeps the lease row locked until the server cancels the statement
-STATEMENT_TIMEOUT = 30
 
 TABLE = """CREATE TABLE IF NOT EXISTS projection_leases (
     name TEXT PRIMARY KEY, token BIGINT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
@@ -57,6 +54,14 @@ RENEW = """UPDATE projection_leases SET expires_at = clock_timestamp() + make_in
     WHERE name = %s AND token = %s AND expires_at > clock_timestamp()"""
 RELEASE = """UPDATE projection_leases SET expires_at = clock_timestamp()
     WHERE name = %s AND token = %s"""
+#: end the session whose open batch has kept a lease row locked TTL past the lease's expiry: a
+#: holder stopped while sending a statement (its COPY rows, a pipeline) is not idle, and the
+#: server cancels nothing while it waits for a client's COPY data; only ending the session frees
+#: the row (the session's transaction id, the row's xmax, names it in pg_locks)
+END_STALLED = """SELECT pg_terminate_backend(l.pid) FROM projection_leases p
+    JOIN pg_locks l ON l.locktype = 'transactionid' AND l.transactionid = p.xmax
+        AND l.mode = 'ExclusiveLock' AND l.granted
+    WHERE p.name = %s AND p.expires_at < clock_timestamp() - make_interval(secs => %s)"""
 
 
 class LeaseLost(Exception):
@@ -104,11 +109,14 @@ class Leases:
             if name not in self.tokens:
                 taken = self._try(TAKE, {"name": name, "host": self.host, "pid": self.pid,
                                          "ttl": self.ttl})
-                if taken is not None and (row := taken.fetchone()) is not None:
+                if taken is None:  # its holder's batch has the row: ended if long stalled
+                    if self.connection.execute(END_STALLED, (name, self.ttl)).fetchall():
+                        log.warning("ended the stalled batch of the lease on %s", name)
+                elif (row := taken.fetchone()) is not None:
                     self.tokens[name] = row[0]
                     self.waiting.discard(name)
                     log.info("took the lease on %s (token %d)", name, row[0])
-                elif name not in self.waiting:
+                if name not in self.tokens and name not in self.waiting:
                     self.waiting.add(name)
                     log.info("standing by for the lease on %s (another worker holds it)", name)
         return self.held
@@ -116,10 +124,9 @@ class Leases:
     def fence(self, cursor: Any, names: Sequence[str]) -> None:
         """In a batch's transaction, before it writes: renew the lease of every read model the
         batch writes, or refuse the batch (LeaseLost) if one is no longer this worker's."""
-        # a holder stalled in this transaction has it ended by the server, the row unlocked
+        # a holder stalled between this transaction's statements has it ended by the server
         idle = int(self.ttl * 1000)
         cursor.execute(f"SET LOCAL idle_in_transaction_session_timeout = '{idle}ms'")
-        cursor.execute(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}s'")
         for name in names:
             cursor.execute(RENEW, (self.ttl, name, self.tokens.get(name, 0)))
             if cursor.rowcount != 1:

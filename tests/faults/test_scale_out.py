@@ -25,7 +25,7 @@ import pytest
 from api.tokens import TokenStore
 from ledger.commands import Ledger
 from projections.digest import state_digest
-from projections.leases import holders
+from projections.leases import TTL, holders
 from projections.runner import READ_MODELS, Projector
 from tests.factories import run, setup_ccm
 from tests.faults.checks import (
@@ -253,7 +253,8 @@ def test_a_stopped_projection_worker_loses_its_leases_and_writes_nothing_once_re
         store, pair):
     workers, _, a, _ = pair
     with writing(store):
-        took = taken_over(pair, signal.SIGSTOP, 20)
+        # 5 s; 10 s if worker-a stopped while sending a statement, which the standby ends
+        took = taken_over(pair, signal.SIGSTOP, 2 * TTL + 5)
         before = [w for w in writes(store) if w[0] == "worker-a"]
         a.send_signal(signal.SIGCONT)  # it resumes amid new events, and meets the fence
         wait_until(lambda: "standing by" in workers.log("worker-a"), 10, "worker-a waits")

@@ -113,3 +113,28 @@ def test_a_holder_stalled_inside_its_batch_is_ended_by_the_server_before_the_sta
         b_projector.catch_up(fence=lambda cursor: b_leases.fence(cursor, READ_MODELS))
     assert 1 <= took < 3
     assert state_digest(b_projector.view) == rebuilt_digest(postgres_url)
+
+
+def test_a_holder_stalled_while_sending_a_statement_has_its_session_ended_by_the_standby(
+        postgres_url, projectors):
+    a_projector, b_projector = projectors
+    with holder_and_standby(postgres_url, ttl=1) as (a_leases, b_leases):
+        stalled = a_projector.view.datastore.pool.getconn()
+        try:
+            stalled.execute("BEGIN")
+            a_leases.fence(stalled.cursor(), READ_MODELS)
+            # the server waits for the rest of the rows, cancelling nothing meanwhile
+            with pytest.raises(psycopg.errors.AdminShutdown):  # ended by the standby
+                with stalled.cursor().copy("COPY change_refs (ref, position) FROM STDIN") as copy:
+                    copy.write_row(("party:HRV", 1))
+                    started = time.monotonic()
+                    while b_leases.keep() != list(READ_MODELS):
+                        assert time.monotonic() - started < 10
+                    took = time.monotonic() - started
+        finally:
+            a_projector.view.datastore.pool.putconn(stalled)
+        b_projector.catch_up(fence=lambda cursor: b_leases.fence(cursor, READ_MODELS))
+    # the lease expired 1 s on, and 1 s later the standby may end the session; each of its
+    # attempts meanwhile waits up to 1 s (its lock timeout) per lease on the locked rows
+    assert 2 <= took < 8
+    assert state_digest(b_projector.view) == rebuilt_digest(postgres_url)
