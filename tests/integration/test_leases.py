@@ -90,26 +90,38 @@ def test_a_holder_that_stalled_past_its_lease_is_refused_its_next_batch(
     assert state_digest(b_projector.view) == rebuilt_digest(postgres_url)
 
 
+@contextmanager
+def stalled_batch(projector: Projector, leases: Leases) -> Iterator[psycopg.Connection]:
+    """A batch's transaction begun under `leases` (its lease rows locked), then left alone."""
+    stalled = projector.view.datastore.pool.getconn()
+    try:
+        stalled.execute("BEGIN")
+        leases.fence(stalled.cursor(), READ_MODELS)
+        yield stalled
+    finally:
+        projector.view.datastore.pool.putconn(stalled)
+
+
+def taken(standby: Leases, within: float) -> float:
+    """Seconds until `standby` holds every lease."""
+    started = time.monotonic()
+    while standby.keep() != list(READ_MODELS):
+        assert time.monotonic() - started < within
+    return time.monotonic() - started
+
+
 def test_a_holder_stalled_inside_its_batch_is_ended_by_the_server_before_the_standby_writes(
         postgres_url, projectors):
     a_projector, b_projector = projectors
     with holder_and_standby(postgres_url, ttl=1) as (a_leases, b_leases):
-        stalled = a_projector.view.datastore.pool.getconn()
-        try:
-            stalled.execute("BEGIN")
-            a_leases.fence(stalled.cursor(), READ_MODELS)  # the lease row is now locked
-            started = time.monotonic()
+        with stalled_batch(a_projector, a_leases) as stalled:
             # the lease expires 1 s on; the standby cannot take it while the batch is open, and
             # takes it once the server has ended the idle transaction (after 1 s too)
-            while b_leases.keep() != list(READ_MODELS):
-                assert time.monotonic() - started < 5
-            took = time.monotonic() - started
+            took = taken(b_leases, 5)
             # it resumes: the server has ended its session, so nothing it sends is written
             with pytest.raises(psycopg.errors.IdleInTransactionSessionTimeout):
                 stalled.execute("INSERT INTO ledger_tracking VALUES ('state', 1)")
                 stalled.execute("COMMIT")
-        finally:
-            a_projector.view.datastore.pool.putconn(stalled)
         b_projector.catch_up(fence=lambda cursor: b_leases.fence(cursor, READ_MODELS))
     assert 1 <= took < 3
     assert state_digest(b_projector.view) == rebuilt_digest(postgres_url)
@@ -119,20 +131,12 @@ def test_a_holder_stalled_while_sending_a_statement_has_its_session_ended_by_the
         postgres_url, projectors):
     a_projector, b_projector = projectors
     with holder_and_standby(postgres_url, ttl=1) as (a_leases, b_leases):
-        stalled = a_projector.view.datastore.pool.getconn()
-        try:
-            stalled.execute("BEGIN")
-            a_leases.fence(stalled.cursor(), READ_MODELS)
+        with stalled_batch(a_projector, a_leases) as stalled:
             # the server waits for the rest of the rows, cancelling nothing meanwhile
             with pytest.raises(psycopg.errors.AdminShutdown):  # ended by the standby
                 with stalled.cursor().copy("COPY change_refs (ref, position) FROM STDIN") as copy:
                     copy.write_row(("party:HRV", 1))
-                    started = time.monotonic()
-                    while b_leases.keep() != list(READ_MODELS):
-                        assert time.monotonic() - started < 10
-                    took = time.monotonic() - started
-        finally:
-            a_projector.view.datastore.pool.putconn(stalled)
+                    took = taken(b_leases, 10)
         b_projector.catch_up(fence=lambda cursor: b_leases.fence(cursor, READ_MODELS))
     # the lease expired 1 s on, and 1 s later the standby may end the session; each of its
     # attempts meanwhile waits up to 1 s (its lock timeout) per lease on the locked rows
