@@ -82,11 +82,13 @@ def require(scope: str) -> Callable[[Request], Principal]:
     return check
 
 
-def parse_moment(text: str, field: str) -> str:
-    """RFC 3339 time (UTC if no offset) or a date, meaning the end of that day in UTC."""
+def parse_moment(text: str, field: str, start: bool = False) -> str:
+    """RFC 3339 time (UTC if no offset) or a date, meaning the end of that day in UTC (its
+    `start` for the first moment of a range)."""
     try:
         if len(text) == 10:
-            moment = datetime.combine(date.fromisoformat(text), time.max, tzinfo=timezone.utc)
+            moment = datetime.combine(date.fromisoformat(text), time.min if start else time.max,
+                                      tzinfo=timezone.utc)
         else:
             moment = datetime.fromisoformat(text)
             moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -36,8 +36,12 @@ def change_filter(
     kind: Annotated[str | None, Query(pattern=r"^[A-Za-z]{1,40}$", description="an event type "
                                       "(ReportSubmitted) or an entity family (reports)")] = None,
     entity: Annotated[str | None, Query(pattern=r"^[a-z]+/[A-Za-z0-9._-]{1,200}$")] = None,
-    recorded_from: Annotated[str | None, Query(max_length=40)] = None,
-    recorded_to: Annotated[str | None, Query(max_length=40)] = None,
+    recorded_from: Annotated[str | None, Query(
+        max_length=40, description="recorded at or after this time (RFC 3339; a date means the "
+        "start of that day, UTC)")] = None,
+    recorded_to: Annotated[str | None, Query(
+        max_length=40, description="recorded at or before this time (RFC 3339; a date means "
+        "the end of that day, UTC)")] = None,
     effective_from: date | None = None,
     effective_to: date | None = None,
     q: Annotated[str | None, Query(max_length=200, pattern=PLAIN_TEXT,
@@ -55,7 +59,8 @@ def change_filter(
 ) -> ChangeFilter:
     return ChangeFilter(
         party=party, instrument=instrument, action=action, kind=kind, entity=entity,
-        recorded_from=parse_moment(recorded_from, "recorded_from") if recorded_from else None,
+        recorded_from=(parse_moment(recorded_from, "recorded_from", start=True)
+                       if recorded_from else None),
         recorded_to=parse_moment(recorded_to, "recorded_to") if recorded_to else None,
         effective_from=effective_from.isoformat() if effective_from else None,
         effective_to=effective_to.isoformat() if effective_to else None, q=q, code=code,

@@ -65,6 +65,16 @@ def test_filter_by_effective_range_and_entity_family(demo):
         ("fundings/apmbc-mine-action-funding-2014", "430700000")]
 
 
+def test_a_recorded_range_of_dates_takes_in_the_whole_of_both_days(demo):
+    """`recorded_from=D` starts at the first moment of D and `recorded_to=D` ends at its last:
+    the day the demo was loaded, given as both, holds every change of it."""
+    everything = rows(demo, kind="fundings")
+    day = everything[0]["recorded_at"][:10]
+    assert rows(demo, kind="fundings", recorded_from=day, recorded_to=day) == everything
+    first = everything[0]["recorded_at"]
+    assert rows(demo, kind="fundings", recorded_to=first) == everything[:1]
+
+
 def test_full_text_search_finds_words_in_the_event_fields(demo):
     # the statement code's label, Japan's obligation, and the statement and total of fn 12
     assert [r["entity"] for r in rows(demo, q="tendering")] == [
