@@ -22,13 +22,13 @@ if __name__ == "__main__":
     parser.add_argument("--skip-verify", action="store_true", help="no `ledger verify` replay")
     args = parser.parse_args()
     url, events = args.database_url, args.events
-    requests = ["--requests", "20", "--warm-up", "2"] if args.quick else []
+    requests = ["--requests", "5", "--warm-up", "1"] if args.quick else []
     figures = rebuild.main(["--events", events, "--database-url", url])
     figures += reads.main(["--events", events, "--database-url", url, *requests])
     skip_verify = args.quick or args.skip_verify
     figures += audit.main(["--database-url", url, *(["--skip-verify"] if skip_verify else [])])
     figures += ingest.main(["--database-url", url,
-                            *(["--commands", "1000"] if args.quick else [])])
+                            *(["--commands", "400"] if args.quick else [])])
     if not (args.quick or args.table_only):  # these print their own tables
         pages.main(["--events", events, "--database-url", url])
         feeds.main([])

@@ -119,24 +119,30 @@ def assert_refused_cleanly(response: Response, parameter: str) -> None:
         assert any(f.endswith(f".{parameter}") for f in fields), where
 
 
-def _try_hostile_values(api, path: str, path_params: list[str], query_params: list[str]) -> int:
+def _try_hostile_values(api, values: list[str], path: str, path_params: list[str],
+                        query_params: list[str]) -> int:
     """Each hostile value in each parameter of one route, the other parameters valid."""
     base = {name: VALID[name] for name in query_params if name in REQUIRED_QUERY}
     for parameter in path_params + query_params:
-        for value in HOSTILE:
+        for value in values:
             url = _url(path, path_params, parameter, value)
             query = base if parameter in path_params else {**base, parameter: value}
             assert_refused_cleanly(timed(api.client.get, url, params=query), parameter)
-    return len(path_params + query_params) * len(HOSTILE)
+    return len(path_params + query_params) * len(values)
 
 
-def test_every_get_parameter_refuses_hostile_values_cleanly(api, database_url):
+#: in `make test` each store tries every other value, SQLite the even ones and PostgreSQL the
+#: odd ones (each half holds SQL, NUL, control characters, overflowing numbers and dates);
+#: `make soak` tries them all on both
+@pytest.mark.parametrize("share", ["half", pytest.param("all", marks=pytest.mark.soak)])
+def test_every_get_parameter_refuses_hostile_values_cleanly(api, database_url, share):
     routes = get_routes()
     documented = api.client.get("/openapi.json").json()["paths"]
     assert {p for p, item in documented.items() if "get" in item} <= {p for p, _, _ in routes}
+    values = HOSTILE[database_url.startswith("postgres")::2] if share == "half" else HOSTILE
     with records_nothing(database_url):
-        tried = sum(_try_hostile_values(api, *route) for route in routes)
-    assert tried > 5000
+        tried = sum(_try_hostile_values(api, values, *route) for route in routes)
+    assert tried > 200 * len(values)
 
 
 @pytest.mark.parametrize("url", [
