@@ -26,7 +26,8 @@ if __name__ == "__main__":
     figures = rebuild.main(["--events", events, "--database-url", url])
     figures += reads.main(["--events", events, "--database-url", url, *requests])
     skip_verify = args.quick or args.skip_verify
-    figures += audit.main(["--database-url", url, *(["--skip-verify"] if skip_verify else [])])
+    figures += audit.main(["--database-url", url, *(["--skip-verify"] if skip_verify else []),
+                           *(["--samples", "200"] if args.quick else [])])
     figures += ingest.main(["--database-url", url,
                             *(["--commands", "400"] if args.quick else [])])
     if not (args.quick or args.table_only):  # these print their own tables

@@ -62,7 +62,7 @@ def kill_point(rng: random.Random, database_url: str, lines: int, events: int) -
 
 
 @pytest.mark.parametrize(("kills", "pledges"), [
-    (20, 0), pytest.param(100, 3000, marks=pytest.mark.soak)])
+    (10, 0), pytest.param(100, 3000, marks=pytest.mark.soak)])
 def test_serve_killed_during_a_bulk_import_and_sent_the_file_again_records_it_exactly_once(
         database_url, fresh_url, kills, pledges):
     body = commands(pledges)

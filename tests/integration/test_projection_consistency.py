@@ -49,8 +49,8 @@ def follow_while(database_url: str, write: Callable[[Ledger], object]) -> tuple[
     return followed, last
 
 
-# 30,000 events in `make test`; 100,000 in `make soak` (about 60 s a store)
-@pytest.mark.parametrize("batches", [3, pytest.param(10, marks=pytest.mark.soak)])
+# 20,000 events in `make test`; 100,000 in `make soak` (about 60 s a store)
+@pytest.mark.parametrize("batches", [2, pytest.param(10, marks=pytest.mark.soak)])
 def test_live_following_a_growing_log_equals_a_rebuild(database_url, batches):
     def write(ledger: Ledger) -> None:
         written = sum(generate(ledger, 10_000, seed=seed) for seed in range(batches))
@@ -113,7 +113,7 @@ def killed_at(database_url: str, moment: str, position: int, *command: str) -> N
 
 
 @pytest.mark.parametrize(("events", "kills"), [
-    (10_000, 10), pytest.param(100_000, 50, marks=pytest.mark.soak)])
+    (10_000, 5), pytest.param(100_000, 50, marks=pytest.mark.soak)])
 def test_a_projector_killed_at_random_points_resumes_without_missing_or_doubling(
         database_url, events, kills):
     ledger = Ledger(database_url)
