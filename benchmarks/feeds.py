@@ -186,6 +186,19 @@ def running_python(args: list[str], port: int, env: dict[str, str], log: Path) -
         stop(process)
 
 
+@contextmanager
+def ledger_serving(database_url: str, log: Path, **settings: str) -> Iterator[tuple[str, int]]:
+    """`ledger serve` on a free port with no background work (no projector, tick or
+    checkpoints) and LEDGER_* `settings`: its base URL and port."""
+    port = free_port()
+    env = {**os.environ, "LEDGER_DATABASE_URL": database_url, "LEDGER_PROJECT_IN_PROCESS": "false",
+           "LEDGER_TICK_INTERVAL": "0", "LEDGER_CHECKPOINT_INTERVAL": "0",
+           **{f"LEDGER_{name.upper()}": value for name, value in settings.items()}}
+    with running_python(["-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                        port, env, log) as base:
+        yield base, port
+
+
 def plain_app():  # noqa: ANN201 - a FastAPI app, for `uvicorn --factory`
     """(d): the current document of /feeds/changes.atom, built on every request as a plain route
     would: count and query the change-log rows, then feedgen (feeds.atom.build_atom). No memo,

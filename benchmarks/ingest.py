@@ -33,7 +33,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import StoredEvent
 
 from api.tokens import TokenStore
-from benchmarks.feeds import ROOT, free_port, running_python
+from benchmarks.feeds import ROOT, ledger_serving
 from benchmarks.pages import figures
 from benchmarks.rebuild import DEFAULT_URL, _drop_scratch
 from benchmarks.results import Figure, figure
@@ -134,13 +134,10 @@ def http_writes(url: str, base: list[bytes], writes: list[dict]) -> tuple[float,
     serve`, and each request's latency."""
     run_import(url, base)
     token = TokenStore(url).create("ingest benchmark", ["record"])
-    port = free_port()
-    env = {**os.environ, "LEDGER_DATABASE_URL": url, "LEDGER_TICK_INTERVAL": "0",
-           "LEDGER_CHECKPOINT_INTERVAL": "0", "LEDGER_WRITE_RATE": "0"}
     latencies: list[float] = []
-    with tempfile.TemporaryDirectory() as folder, running_python(
-            ["-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)], port, env,
-            Path(folder) / "serve.log") as served:
+    with tempfile.TemporaryDirectory() as folder, ledger_serving(
+            url, Path(folder) / "serve.log", project_in_process="true",
+            write_rate="0") as (served, _):
         started = time.perf_counter()
         for half in (writes[:len(writes) // 2], writes[len(writes) // 2:]):
             threads = [threading.Thread(target=_client, args=(

@@ -13,7 +13,6 @@ family at random for every request, and deep change-log pages from the oldest te
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import tempfile
@@ -23,7 +22,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from benchmarks.feeds import free_port, running_python
+from benchmarks.feeds import ledger_serving
 from benchmarks.rebuild import DEFAULT_URL, prepare
 from projections.runner import Projector
 from projections.store import StateView
@@ -92,13 +91,18 @@ def figures(durations: list[float]) -> tuple[float, float]:
     return cuts[49] * 1000, cuts[94] * 1000
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def http_arguments(doc: str) -> argparse.ArgumentParser:
+    """The options of a benchmark that times requests to `ledger serve` on the benchmark log."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--requests", type=int, default=200, help="timed requests per figure")
     parser.add_argument("--warm-up", type=int, default=20, help="untimed requests before them")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = http_arguments(__doc__).parse_args(argv)
     if args.database_url.startswith("sqlite:///"):
         Path(args.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     total = prepare(args.database_url, args.events)
@@ -121,12 +125,9 @@ def measure(table: dict[str, list[str]], database_url: str, log: Path, requests:
             warm_up: int) -> list[str]:
     """Serve the store, print each line of the table as soon as it is measured, and return
     the pages whose p95 misses the target."""
-    port = free_port()
-    env = {**os.environ, "LEDGER_DATABASE_URL": database_url, "LEDGER_PROJECT_IN_PROCESS": "false",
-           "LEDGER_TICK_INTERVAL": "0", "LEDGER_CHECKPOINT_INTERVAL": "0"}
     slow = []
-    with running_python(["-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                        port, env, log) as base, httpx.Client(base_url=base, timeout=120) as client:
+    with ledger_serving(database_url, log) as (base, _), \
+            httpx.Client(base_url=base, timeout=120) as client:
         print(f"  {'page':<44} {'HTML p50':>9} {'p95':>9}   {'JSON p50':>9} {'p95':>9}")
         for label, paths in table.items():
             html = figures(latencies(client, paths, requests, warm_up))

@@ -14,7 +14,6 @@ range is the 1,000 events from the middle on.
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import tempfile
@@ -23,9 +22,9 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.feeds import free_port, running_python
-from benchmarks.pages import _rows, figures, latencies
-from benchmarks.rebuild import DEFAULT_URL, prepare
+from benchmarks.feeds import ledger_serving
+from benchmarks.pages import _rows, figures, http_arguments, latencies
+from benchmarks.rebuild import prepare
 from benchmarks.results import Figure, figure
 from projections.runner import Projector
 from projections.store import StateView
@@ -136,13 +135,10 @@ def measure(database_url: str, requests: int, warm_up: int) -> list[Figure]:
     with Projector(database_url) as projector:
         projector.rebuild() if projector.position == 0 else projector.catch_up()
         table = cases(projector.view, requests, random.Random(7))
-    port = free_port()
-    env = {**os.environ, "LEDGER_DATABASE_URL": database_url, "LEDGER_PROJECT_IN_PROCESS": "false",
-           "LEDGER_TICK_INTERVAL": "0", "LEDGER_CHECKPOINT_INTERVAL": "0"}
     found: list[Figure] = []
-    with tempfile.TemporaryDirectory() as folder, running_python(
-            ["-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)], port, env,
-            Path(folder) / "serve.log") as base, httpx.Client(base_url=base, timeout=600) as client:
+    with tempfile.TemporaryDirectory() as folder, ledger_serving(
+            database_url, Path(folder) / "serve.log") as (base, port), \
+            httpx.Client(base_url=base, timeout=600) as client:
         table["changes, 50th page"] = [fiftieth_page(client, "/v1/changes?kind=reports&limit=50")]
         for label, paths in table.items():
             p50, p95 = figures(timed(client, paths, requests, warm_up))
@@ -156,12 +152,7 @@ def measure(database_url: str, requests: int, warm_up: int) -> list[Figure]:
 
 
 def main(argv: list[str] | None = None) -> list[Figure]:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--database-url", default=DEFAULT_URL)
-    parser.add_argument("--requests", type=int, default=200, help="timed requests per figure")
-    parser.add_argument("--warm-up", type=int, default=20, help="untimed requests before them")
-    args = parser.parse_args(argv)
+    args = http_arguments(__doc__).parse_args(argv)
     total = prepare(args.database_url, args.events)
     print(f"reads benchmark: {total} events in {args.database_url}; `ledger serve` over HTTP, "
           f"one keep-alive client, {args.requests} requests per figure after {args.warm_up} "
