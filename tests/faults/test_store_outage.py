@@ -24,6 +24,7 @@ from tests.faults.checks import (
     event_ids,
     log_content,
     rebuilt_digest,
+    wait_until_projected,
 )
 from tests.servers import serving
 
@@ -117,14 +118,6 @@ class Load:
         calls = [c for c in self.calls if c.path == path and c.started >= after
                  and c.status == status and c.position >= position]
         return min(calls, key=lambda c: c.started + c.took, default=None)
-
-
-def wait_until_projected(base: str) -> None:
-    deadline = time.monotonic() + 60
-    while (ready := httpx.get(f"{base}/-/ready").json())["projected_position"] < \
-            ready["log_position"]:
-        assert time.monotonic() < deadline, ready
-        time.sleep(0.1)
 
 
 @pytest.mark.parametrize("outage", [10, pytest.param(60, marks=pytest.mark.soak)])
