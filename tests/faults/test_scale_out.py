@@ -46,7 +46,7 @@ from tests.servers import server_env, serving
 WRITES = """
 CREATE TABLE test_writes (n SERIAL, writer TEXT, model TEXT, position BIGINT);
 CREATE FUNCTION test_note_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-    INSERT INTO test_writes (writer, model, position)
+    INSERT INTO public.test_writes (writer, model, position)
     VALUES (current_setting('application_name'), NEW.application_name, NEW.notification_id);
     RETURN NEW; END $$;
 CREATE TRIGGER test_note_write AFTER INSERT OR UPDATE ON ledger_tracking
