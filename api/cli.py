@@ -248,8 +248,11 @@ def rebuild(
         str, typer.Argument(help=f"read model to rebuild; all of them if omitted ({', '.join(READ_MODELS)})")
     ] = "all",
 ) -> None:
-    """Drop a read model and load it again from position zero, as a bulk load (indexes are
-    built at the end; if cut off, the next projector to start finishes it)."""
+    """Load a read model again from position zero, as a bulk load (indexes built at the end).
+    On PostgreSQL it is built beside the serving one, which answers every read until one
+    transaction switches the new one in; if cut off, the serving one is untouched and the next
+    rebuild resumes. On SQLite it is dropped and loaded in place; if cut off, the next projector
+    to start finishes it."""
     if name not in (*READ_MODELS, "all"):
         raise fail(f"unknown read model {name!r}; use one of {', '.join(READ_MODELS)}", 2)
     names = READ_MODELS if name == "all" else (name,)

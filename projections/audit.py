@@ -66,10 +66,14 @@ class AuditModel:
         for statement in self.indexes:
             cursor.execute(statement)
 
+    def model_tables(self) -> tuple[str, ...]:
+        """Its tables (its position is in the tracking table)."""
+        return ("audit_leaves", "audit_nodes")
+
     def drop_model_tables(self) -> None:
         with self.view.transaction() as cursor:
-            cursor.execute("DROP TABLE IF EXISTS audit_leaves")
-            cursor.execute("DROP TABLE IF EXISTS audit_nodes")
+            for table in self.model_tables():
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
             cursor.execute(self.view.sql(
                 f"DELETE FROM {self.view.tracking_table()} WHERE application_name = ?"), (NAME,))
         self.create_model_tables(indexes=False)

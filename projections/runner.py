@@ -18,9 +18,10 @@ from eventsourcing.persistence import IntegrityError, PersistenceError
 from ledger.commands import Ledger, Outcome
 from ledger.errors import StoreUnavailable
 from projections.audit import AuditModel
+from projections.beside import rebuild_beside
 from projections.leases import RENEW_EVERY, LeaseLost, Leases
 from projections.queries import open_deadlines
-from projections.store import NAME, StateView, open_view
+from projections.store import NAME, StateView, open_view, refuse_newer
 
 log = logging.getLogger("ledger.projections")
 
@@ -76,7 +77,20 @@ class Projector:
         """Project every event recorded after each model's tracked position; returns how many
         events were read. The log is read once for all models, each event's state parsed once.
         `fence(cursor)` runs first in each batch's transaction and may refuse it by raising."""
-        models = [self.models[name] for name in names]
+        if self.view.outdated is not None and NAME in names:
+            refuse_newer(self.view.outdated)
+            self.rebuild((NAME,))  # beside the outdated one, which serves until then
+        if self.view.dialect == "postgres" and NAME in names:
+            fence = schema_fence(fence)
+        return self.project_into(self.view, [self.models[name] for name in names], on_batch,
+                                 bulk, fence)
+
+    def project_into(
+        self, view: StateView, models: Sequence[StateView | AuditModel],
+        on_batch: Callable[[int], object] | None = None, bulk: bool = False,
+        fence: Callable[[Any], object] | None = None,
+    ) -> int:
+        """`catch_up` for read models of `view` (the serving ones, or a rebuild's beside them)."""
         batch = BULK_BATCH if bulk else self.batch
         count = 0
         while True:
@@ -86,7 +100,7 @@ class Projector:
                 return count
             events = [(record, orjson.loads(record.state)) for record in logged]
             try:
-                with self.view.transaction() as cursor:  # every model's batch commits together
+                with view.transaction() as cursor:  # every model's batch commits together
                     if fence is not None:
                         fence(cursor)
                     for model, position in zip(models, positions, strict=True):
@@ -102,10 +116,14 @@ class Projector:
     def rebuild(
         self, names: Sequence[str] = READ_MODELS, on_batch: Callable[[int], object] | None = None
     ) -> int:
-        """Drop read models and project the whole log again from position zero, as a bulk load:
-        bigger batches, and indexes built once at the end. A rebuild that is interrupted is
-        finished by the next projector to open the read models: its rows and positions are
-        exact, only the indexes are missing, and those are built then."""
+        """Project the whole log again from position zero, as a bulk load: bigger batches, and
+        indexes built once at the end. On PostgreSQL the new read models are built beside the
+        serving ones and take their place at once (projections/beside.py). On SQLite they are
+        dropped and loaded in place; a rebuild that is interrupted there is finished by the
+        next projector to open the read models: its rows and positions are exact, only the
+        indexes are missing, and those are built then."""
+        if self.view.dialect == "postgres":
+            return rebuild_beside(self, names, on_batch)
         with self.view.transaction() as cursor:
             cursor.executemany(self.view.sql(
                 "INSERT INTO read_model_rebuilds (name) VALUES (?) ON CONFLICT DO NOTHING"),
@@ -195,6 +213,17 @@ class Projector:
                 kept = time.monotonic()
             for _ in conn.notifies(timeout=every, stop_after=1):
                 pass
+
+
+def schema_fence(fence: Callable[[Any], object] | None) -> Callable[[Any], object]:
+    """`fence`, after refusing a batch if a newer version's rebuild has switched its read model
+    in meanwhile (this version's rows would not be what that one reads)."""
+    def check(cursor: Any) -> None:
+        cursor.execute("SELECT version FROM read_model_schema")
+        refuse_newer(cursor.fetchone()["version"])
+        if fence is not None:
+            fence(cursor)
+    return check
 
 
 def run_tick(projector: Projector, today: str) -> list[Outcome]:

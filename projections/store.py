@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 import orjson
+import psycopg
 from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder
@@ -67,8 +68,21 @@ INDEXES = [
     "CREATE INDEX IF NOT EXISTS board_steps_by_member ON board_steps (board, instrument, bucket, "
     "party, detail, position, recorded_at, effective, mode, delta)",
 ]
+#: read models being rebuilt from zero, whose indexes are still to be built
+REBUILDS = "CREATE TABLE IF NOT EXISTS read_model_rebuilds (name TEXT PRIMARY KEY)"
 MEMBER_COLUMNS = ("board", "instrument", "bucket", "party", "detail")
 STEP_COLUMNS = (*MEMBER_COLUMNS, "position", "recorded_at", "effective", "mode", "delta")
+
+
+class NewerReadModel(Exception):
+    """The state read model has a newer schema than this version of the ledger knows."""
+
+
+def refuse_newer(found: int) -> None:
+    if found > SCHEMA_VERSION:
+        raise NewerReadModel(
+            f"the state read model has schema version {found}, newer than this version's "
+            f"{SCHEMA_VERSION}: a newer ledger has taken it over; stop this process")
 
 
 def _tables(big_int: str) -> list[str]:
@@ -113,12 +127,25 @@ class StateView:
     _names: Names | None = None
     _names_at = -1
 
+    #: the version of the read model found, when it is not this code's (`create_model_tables`)
+    outdated: int | None = None
+
     def create_model_tables(self, indexes: bool = True) -> None:
-        """Create the tables; a rebuild adds the secondary indexes after the bulk load."""
+        """Create the tables; a rebuild adds the secondary indexes after the bulk load. A read
+        model of another version is dropped and rebuilt from zero on SQLite; on PostgreSQL it
+        keeps serving, marked `outdated`, until a rebuild beside it takes its place
+        (projections/beside.py): only the tables it lacks are added, empty."""
         with self.transaction() as cursor:
             cursor.execute("CREATE TABLE IF NOT EXISTS read_model_schema (version INTEGER)")
             cursor.execute("SELECT version FROM read_model_schema")
             row = cursor.fetchone()
+            self.outdated = None
+            if row is not None and row["version"] != SCHEMA_VERSION and self.dialect == "postgres":
+                self.outdated = row["version"]
+                for statement in _tables("BIGINT"):
+                    cursor.execute(statement)
+                cursor.execute(REBUILDS)
+                return
             if row is not None and row["version"] != SCHEMA_VERSION:
                 self._drop(cursor)
             if row is None or row["version"] != SCHEMA_VERSION:
@@ -127,8 +154,7 @@ class StateView:
                                (SCHEMA_VERSION,))
             for statement in self.model_table_statements():
                 cursor.execute(statement)
-            # read models being rebuilt from zero, whose indexes are still to be built
-            cursor.execute("CREATE TABLE IF NOT EXISTS read_model_rebuilds (name TEXT PRIMARY KEY)")
+            cursor.execute(REBUILDS)
             if indexes:
                 self.create_indexes(cursor)
 
@@ -158,9 +184,13 @@ class StateView:
             self._drop(cursor)
         self.create_model_tables(indexes=False)
 
+    def model_tables(self) -> tuple[str, ...]:
+        """The tables of the state read model (its position is in the tracking table)."""
+        return ("change_refs", "changes", "entities", "boards", "board_steps",
+                *self.extra_tables())
+
     def _drop(self, cursor: Any) -> None:
-        for table in ("change_refs", "changes", "entities", "boards", "board_steps",
-                      *self.extra_tables()):
+        for table in self.model_tables():
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(self.sql(f"DELETE FROM {self.tracking_table()} WHERE application_name = ?"),
                        (NAME,))
@@ -494,6 +524,20 @@ class PostgresStateView(StateView, FailFast, PostgresTrackingRecorder):
     def tracking_table(self) -> str:
         return self.tracking_table_name
 
+    @property
+    def schema(self) -> str:
+        """The PostgreSQL schema its tables are in: `public`, or a rebuild's beside it."""
+        return self.datastore.schema
+
+    @contextmanager
+    def transaction(self, commit: bool = True) -> Iterator[Any]:
+        """A transaction whose unqualified table names are the view's schema's (eventsourcing
+        qualifies its own, the tracking table's)."""
+        with self.datastore.transaction(commit=commit) as cursor:
+            if self.schema != "public":
+                cursor.execute(f'SET LOCAL search_path TO "{self.schema}"')
+            yield cursor
+
     def sql(self, statement: str) -> str:
         return statement.replace("?", "%s")
 
@@ -506,12 +550,17 @@ class PostgresStateView(StateView, FailFast, PostgresTrackingRecorder):
                 copy.write_row(row)
 
 
-def open_view(database_url: str, read_only: bool = False) -> StateView:
+def open_view(database_url: str, read_only: bool = False, schema: str = "") -> StateView:
     """The state read model in the same database as the events; `read_only` (a streaming
-    replica) creates nothing: the primary's tables arrive by replication."""
+    replica) creates nothing: the primary's tables arrive by replication. On PostgreSQL,
+    `schema` puts the read model in a schema of its own (a rebuild beside the serving one)."""
     env = persistence_env(database_url)
     if read_only:
         env["CREATE_TABLE"] = "false"
+    if schema:
+        env["POSTGRES_SCHEMA"] = schema
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
     factory = InfrastructureFactory.construct(Environment(APP, env))
     view_class = SQLiteStateView if env["PERSISTENCE_MODULE"].endswith("sqlite") else PostgresStateView
     if read_only:  # no tables to create, so no lock to take: nothing connects yet

@@ -3,8 +3,9 @@ the read model that lived through the fault equals one rebuilt from the log."""
 
 from __future__ import annotations
 
+import threading
 import time
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import orjson
@@ -77,3 +78,22 @@ def wait_until_projected(base: str, timeout: float = 60) -> None:
             ready["log_position"]:
         assert time.monotonic() < deadline, ready
         time.sleep(0.05)
+
+
+class Threads:
+    """Threads that start on entering the context and stop on leaving it: `stopping` is set,
+    and each is joined."""
+
+    def __init__(self) -> None:
+        self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def __enter__(self) -> Self:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=120)

@@ -23,6 +23,7 @@ from tests.faults.checks import (
     caught_up_digest,
     event_ids,
     log_content,
+    Threads,
     rebuilt_digest,
     wait_until_projected,
 )
@@ -60,27 +61,17 @@ def crashable_postgres() -> Iterator[postgres.Server]:
     server.stop()
 
 
-class Load:
+class Load(Threads):
     """Writers that resend each refused command with its idempotency key until it is
     recorded, as a careful client does, and readers; every call is kept."""
 
     def __init__(self, base: str, token: str, writers: int, readers: int) -> None:
+        super().__init__()
         self.base, self.token, self.calls = base, token, []
-        self.stopping = threading.Event()
         self.ids = itertools.count()
-        self.threads = [threading.Thread(target=self._write) for _ in range(writers)]
+        self.threads += [threading.Thread(target=self._write) for _ in range(writers)]
         self.threads += [threading.Thread(target=self._read, args=(READS[n % len(READS)],))
                          for n in range(readers)]
-
-    def __enter__(self) -> Load:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stopping.set()
-        for thread in self.threads:
-            thread.join(timeout=120)
 
     def _call(self, client: httpx.Client, method: str, path: str, **kwargs: object) -> Call:
         started = time.monotonic()
