@@ -550,6 +550,14 @@ class PostgresStateView(StateView, FailFast, PostgresTrackingRecorder):
                 copy.write_row(row)
 
 
+def schema_version(view: StateView) -> int | None:
+    """The schema version of the state read model in the store (None before any)."""
+    with view.transaction(commit=False) as cursor:
+        cursor.execute("SELECT version FROM read_model_schema")
+        row = cursor.fetchone()
+    return None if row is None else row["version"]
+
+
 def open_view(database_url: str, read_only: bool = False, schema: str = "") -> StateView:
     """The state read model in the same database as the events; `read_only` (a streaming
     replica) creates nothing: the primary's tables arrive by replication. On PostgreSQL,

@@ -13,7 +13,7 @@ from pages.render import Frame, render
 from projections.leases import holders
 from projections.overviews import Names
 from projections.runner import READ_MODELS
-from projections.store import NAME, StateView
+from projections.store import NAME, SCHEMA_VERSION, StateView, schema_version
 
 router = APIRouter(tags=["operations"])
 
@@ -42,6 +42,11 @@ class ReadModel(BaseModel):
 class Status(BaseModel):
     log_position: int
     read_models: list[ReadModel]
+    schema_version: int | None = Field(
+        description="the schema version of the state read model in the store; while it is not "
+                    "`expected_schema_version`, an older version's read models answer and a "
+                    "rebuild beside them is due or under way (/-/ready answers 503)")
+    expected_schema_version: int = Field(description="the schema version this version reads")
 
 
 class Ready(Status):
@@ -55,9 +60,11 @@ def status_of(ledger: Ledger, view: StateView) -> Status:
         head = ledger.recorder.max_notification_id() or 0
         held = holders(view)
         positions = {name: view.max_tracking_id(name) or 0 for name in READ_MODELS}
+        version = schema_version(view)
     except Exception as error:  # any failure to reach the store means not ready
         raise StoreUnavailable(f"the store is unreachable: {error}") from None
-    return Status(log_position=head, read_models=[
+    return Status(log_position=head, schema_version=version, expected_schema_version=SCHEMA_VERSION,
+                  read_models=[
         ReadModel(name=name, position=position, lag=head - position,
                   holder=LeaseHolder(**vars(held[name])) if name in held else None)
         for name, position in positions.items()])
@@ -71,8 +78,14 @@ def health() -> Health:
 
 @router.get("/-/ready", responses={503: {"description": "the store is unreachable"}})
 def ready(ledger: LedgerDep, view: ViewDep) -> Ready:
-    """The store answers; how far the log and each read model have got, and who projects it."""
+    """The store answers and holds read models of this version's schema; how far the log and
+    each read model have got, and who projects it."""
     status = status_of(ledger, view)
+    if status.schema_version != SCHEMA_VERSION:
+        raise StoreUnavailable(
+            f"the state read model has schema version {status.schema_version}, and this version "
+            f"reads {SCHEMA_VERSION}: it is being rebuilt beside the serving one "
+            "(docs/deploy.md#rebuilds-and-upgrades-without-downtime)")
     return Ready(**vars(status), status="ready",
                  projected_position=next(m.position for m in status.read_models if m.name == NAME))
 

@@ -8,7 +8,10 @@ import uuid
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 
+from api.main import create_app
+from api.settings import Settings
 from benchmarks.synthetic import generate
 from ledger.commands import Ledger
 from projections.beside import SCHEMA
@@ -62,13 +65,20 @@ def test_an_outdated_read_model_serves_until_one_rebuild_beside_it_takes_over(po
                      "WHERE kind = 'parties'")
     view = open_view(url)  # an API worker of the new version: reads the old read model
     first, second = Projector(url), Projector(url)
-    try:
+    with TestClient(create_app(Settings(database_url=url, project_in_process=False,
+                                    tick_interval=0, checkpoint_interval=0))) as api:
         assert view.outdated == second.view.outdated == SCHEMA_VERSION - 1
         assert entity(view, "parties/AFG")["name"].startswith("old ")
+        assert api.get("/v1/parties/AFG").json()["name"].startswith("old ")
+        not_ready = api.get("/-/ready")  # load balancers keep traffic on the old workers
+        assert not_ready.status_code == 503 and "schema version" in not_ready.json()["detail"]
+        assert api.get("/-/status.json").json()["schema_version"] == SCHEMA_VERSION - 1
+        assert "being built beside them" in api.get("/-/status").text
         first.catch_up()  # rebuilds beside, then switches
         assert first.view.outdated is None
         assert state_digest(first.view) == expected
         assert not entity(view, "parties/AFG")["name"].startswith("old ")
+        assert api.get("/-/ready").status_code == 200
         with psycopg.connect(url, autocommit=True) as conn:
             assert conn.execute("SELECT version FROM read_model_schema").fetchone() == (
                 SCHEMA_VERSION,)
@@ -77,10 +87,9 @@ def test_an_outdated_read_model_serves_until_one_rebuild_beside_it_takes_over(po
         second.catch_up()  # finds the read model current now: rebuilds nothing
         assert second.view.outdated is None
         assert entity(view, "parties/AFG")["name"].startswith("kept ")
-    finally:
-        first.close()
-        second.close()
-        view.datastore.close()
+    first.close()
+    second.close()
+    view.datastore.close()
 
 
 def test_a_read_model_of_a_newer_version_is_never_written_or_replaced(postgres_server):
