@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchmarks import audit, backup, feeds, ingest, pages, reads, rebuild, results
+from benchmarks import audit, backup, beside, feeds, ingest, pages, reads, rebuild, results
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Run every benchmark on one log.")
@@ -34,6 +34,8 @@ if __name__ == "__main__":
         pages.main(["--events", events, "--database-url", url])
         feeds.main([])
         backup.main(["--events", events, "--database-url", url])
+    if not args.quick:  # PostgreSQL only: SQLite rebuilds in place
+        figures += beside.main(["--events", events, "--database-url", url])
     if args.quick:
         figures = results.without_targets(figures)
     print(f"\n{events} events, {results.store_of(url)}, {results.machine()}")

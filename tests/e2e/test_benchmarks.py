@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 import sys
+import uuid
 
 import psycopg
 
@@ -67,6 +68,21 @@ def test_the_backup_benchmark_restores_into_a_fresh_postgres_database_and_finds_
     with psycopg.connect(postgres_server.admin_url) as conn:
         names = [row[0] for row in conn.execute("SELECT datname FROM pg_database")]
     assert "ledger_restore_bench" not in names
+
+
+def test_the_beside_benchmark_reads_throughout_a_rebuild_on_postgres(postgres_server):
+    url = postgres_server.create_database(f"beside_{uuid.uuid4().hex[:12]}")
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.beside", "--events", "2000", "--database-url", url],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^reads answered 200 during the rebuild +100\.00 +% +>= 100 +yes$",
+                     done.stdout, re.MULTILINE), done.stdout
+    for view in ("entity state", "change log by party", "summary"):
+        for measure in ("p95", "slowest"):
+            assert re.search(rf"^{view} during the rebuild, {measure} +\d+\.\d+ +ms",
+                             done.stdout, re.MULTILINE), (view, done.stdout)
 
 
 def test_bench_quick_measures_every_figure_of_the_results_table(tmp_path):
