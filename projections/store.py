@@ -79,6 +79,7 @@ class NewerReadModel(Exception):
 
 
 def refuse_newer(found: int) -> None:
+    """Refuse to write or replace a read model whose schema is newer than this version's."""
     if found > SCHEMA_VERSION:
         raise NewerReadModel(
             f"the state read model has schema version {found}, newer than this version's "
@@ -142,6 +143,7 @@ class StateView:
             self.outdated = None
             if row is not None and row["version"] != SCHEMA_VERSION and self.dialect == "postgres":
                 self.outdated = row["version"]
+                # not model_table_statements: its ALTER would rewrite the old changes table
                 for statement in _tables("BIGINT"):
                     cursor.execute(statement)
                 cursor.execute(REBUILDS)
