@@ -20,16 +20,17 @@ from api.tokens import TokenStore
 from benchmarks.synthetic import generate
 from ledger.commands import Ledger
 from projections.runner import Projector
-from tests.faults.checks import Threads, caught_up_digest, rebuilt_digest, wait_until_projected
+from tests.faults.checks import (
+    Threads,
+    caught_up_digest,
+    mark_party_names,
+    rebuilt_digest,
+    wait_until_projected,
+)
 from tests.servers import server_env, serving
 
 #: marks the serving read model before the rebuild: what a reader sees tells old from new
 MARK = "old: "
-MARK_OLD = [
-    f"UPDATE entities SET state = replace(state, '\"name\":\"', '\"name\":\"{MARK}') "
-    "WHERE kind = 'parties'",
-    f"UPDATE changes SET summary = '{MARK}' || summary",
-]
 
 
 def party_age(response: httpx.Response) -> str:
@@ -98,8 +99,8 @@ def test_a_rebuild_under_load_serves_the_old_read_model_until_one_switch(postgre
     with Projector(url) as projector:
         projector.catch_up()
     with psycopg.connect(url, autocommit=True) as conn:
-        for statement in MARK_OLD:
-            conn.execute(statement)
+        mark_party_names(conn, MARK)
+        conn.execute("UPDATE changes SET summary = %s || summary", (MARK,))
     token = TokenStore(url).create("desk", ["record"])
     stopping = threading.Event()
     written: list[int] = []

@@ -20,6 +20,7 @@ from projections.queries import ChangeFilter, count_changes, entity
 from projections.runner import BULK_BATCH, Projector
 from projections.store import SCHEMA_VERSION, NewerReadModel, open_view
 from tests.factories import run, setup_ccm
+from tests.faults.checks import mark_party_names
 from tests.integration.test_projection_consistency import killed_at
 
 
@@ -61,8 +62,7 @@ def test_an_outdated_read_model_serves_until_one_rebuild_beside_it_takes_over(po
         expected = state_digest(projector.view)
     with psycopg.connect(url, autocommit=True) as conn:  # as an older version left it
         conn.execute("UPDATE read_model_schema SET version = %s", (SCHEMA_VERSION - 1,))
-        conn.execute("UPDATE entities SET state = replace(state, '\"name\":\"', '\"name\":\"old ') "
-                     "WHERE kind = 'parties'")
+        mark_party_names(conn, "old ")
     view = open_view(url)  # an API worker of the new version: reads the old read model
     first, second = Projector(url), Projector(url)
     with TestClient(create_app(Settings(database_url=url, project_in_process=False,
@@ -82,8 +82,7 @@ def test_an_outdated_read_model_serves_until_one_rebuild_beside_it_takes_over(po
         with psycopg.connect(url, autocommit=True) as conn:
             assert conn.execute("SELECT version FROM read_model_schema").fetchone() == (
                 SCHEMA_VERSION,)
-            conn.execute("UPDATE entities SET state = replace(state, '\"name\":\"', "
-                         "'\"name\":\"kept ') WHERE kind = 'parties'")
+            mark_party_names(conn, "kept ")
         second.catch_up()  # finds the read model current now: rebuilds nothing
         assert second.view.outdated is None
         assert entity(view, "parties/AFG")["name"].startswith("kept ")
