@@ -36,7 +36,7 @@ from audit.verify import verify as run_verify
 from ledger.commands import Ledger
 from ledger.errors import LedgerError
 from ledger.exchange import FORMATS, export_lines, read_export
-from projections.digest import state_digest
+from projections.digest import checked_digest, state_digest
 from projections.runner import READ_MODELS, Projector, run_tick
 
 T = TypeVar("T", Ledger, Projector)
@@ -302,11 +302,23 @@ def follow() -> None:
 
 
 @app.command()
-def digest() -> None:
-    """Bring the read model up to date, then print its log position and SHA-256 state digest."""
+def digest(
+    recompute: Annotated[bool, typer.Option(
+        help="also read every row again and check that the kept digest is theirs (slow: "
+        "minutes at a million events)")] = False,
+) -> None:
+    """Bring the read model up to date, then print its log position and state digest (the
+    set hash that checkpoints sign, kept with every batch)."""
     with open_projector() as projector:
         projector.catch_up()
-        result = state_digest(projector.view)
+        if not recompute:
+            result = state_digest(projector.view)
+        else:
+            result, rows = checked_digest(projector.view)
+            if rows != result:
+                raise fail(f"the kept state digest {result.sha256} at position {result.position} "
+                           f"is not its rows' {rows.sha256}; rebuild the read model (`ledger "
+                           "rebuild state`)")
     typer.echo(f"{result.position} {result.sha256}")
 
 

@@ -7,6 +7,7 @@ import base64
 from dataclasses import dataclass
 
 from audit import signed_note
+from audit.verify import DIGEST_LINE
 from audit.merkle import EMPTY_ROOT
 from ledger.commands import Outcome
 from projections import queries
@@ -23,6 +24,7 @@ CHECKPOINT_EVENTS = 2
 class TreeHead:
     size: int
     root_hash: bytes
+    #: as its kind and hex value: `set-sha256:<hex>`
     state_digest: str
 
 
@@ -40,15 +42,19 @@ def tree_head(projector: Projector, attempts: int = 20) -> TreeHead:
                 continue
             size = audit._size(cursor)
             root = audit._range_hash(cursor, [(0, size)])[(0, size)] if size else EMPTY_ROOT
-        return TreeHead(size, root, digest.sha256)
+        return TreeHead(size, root, str(digest))
     raise RuntimeError("the read models kept moving apart; try again")
 
 
 def issue_checkpoint(projector: Projector, signer_key: str, origin: str) -> tuple[str, Outcome]:
     """Sign the current tree head and record it; returns the signed note and the outcome."""
-    head = tree_head(projector)
+    return sign_and_record(projector, tree_head(projector), signer_key, origin)
+
+
+def sign_and_record(projector: Projector, head: TreeHead, signer_key: str,
+                    origin: str) -> tuple[str, Outcome]:
     signer = signed_note.parse_signer_key(signer_key)
-    extensions = (f"state-digest sha256:{head.state_digest}",)
+    extensions = (f"{DIGEST_LINE}{head.state_digest}",)
     body = signed_note.format_checkpoint(origin, head.size, head.root_hash, extensions)
     note = signed_note.sign_note(body, signer_key)
     outcome = projector.ledger.record_checkpoint(

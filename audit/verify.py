@@ -20,11 +20,13 @@ from audit import merkle, signed_note
 from ledger.commands import Ledger
 from ledger.errors import InvalidValue
 from ledger.exchange import export_line, read_export
-from projections.digest import state_digest
+from projections.digest import ordered_digest, recomputed_digest
 from projections.runner import Projector
 from projections.store import NAME
 
-DIGEST_PREFIX = "state-digest sha256:"
+#: a checkpoint's extension line `state-digest <kind>:<hex>`; the kinds `ledger verify` checks
+DIGEST_LINE = "state-digest "
+DIGESTS = {"set-sha256": recomputed_digest, "sha256": ordered_digest}
 CHECKPOINT_LEAF = b'"type":"CheckpointIssued"'
 CLOUDEVENTS_DATA = b',"data":'
 
@@ -45,6 +47,7 @@ class Verified:
     origin: str
     tree_size: int
     root_hash: bytes
+    #: `<kind>:<hex>` as the checkpoint signed it (empty if it signed none)
     state_digest: str
     checked: list[str] = field(default_factory=list)
 
@@ -167,7 +170,7 @@ def verify(
     except signed_note.NoteError as error:
         raise VerificationFailed(f"the checkpoint's signature does not verify: {error}") from None
     size, expected_root = checkpoint.size, checkpoint.root_hash
-    digests = [e[len(DIGEST_PREFIX):] for e in checkpoint.extensions if e.startswith(DIGEST_PREFIX)]
+    digests = [e[len(DIGEST_LINE):] for e in checkpoint.extensions if e.startswith(DIGEST_LINE)]
     result = Verified(checkpoint.origin, size, expected_root, digests[0] if digests else "")
     result.checked.append(f"signature of {checkpoint.origin} checkpoint at tree size {size}")
     if quorum:
@@ -207,7 +210,11 @@ def verify(
         result.checked.append(_check_witness(witness, checkpoint, prefix_roots))
 
     if result.state_digest:
-        replayed = replay_digest(islice(source.lines(), size))
+        kind = result.state_digest.partition(":")[0]
+        if kind not in DIGESTS:
+            raise VerificationFailed(
+                f"the checkpoint's state digest is of a kind this version does not know: {kind}")
+        replayed = f"{kind}:{replay_digest(islice(source.lines(), size), kind)}"
         if replayed != result.state_digest:
             raise VerificationFailed(
                 f"replaying the {size} events gives state digest {replayed}, "
@@ -319,9 +326,10 @@ def _save_witness(path: Path, checkpoint: Any) -> None:
     path.write_bytes(orjson.dumps(seen, option=orjson.OPT_INDENT_2))
 
 
-def replay_digest(lines: Iterable[bytes]) -> str:
+def replay_digest(lines: Iterable[bytes], kind: str) -> str:
     """Restore the events into a scratch SQLite store, project them as a rebuild does (in bulk,
-    the state read model only), and digest the result: memory stays flat at any size."""
+    the state read model only), and digest the rows of the result (hex, of the digest `kind`):
+    memory stays flat at any size."""
     with tempfile.TemporaryDirectory(prefix="ledger-verify-") as folder:
         url = f"sqlite:///{folder}/replay.db"
         ledger = Ledger(url)
@@ -331,4 +339,4 @@ def replay_digest(lines: Iterable[bytes]) -> str:
             ledger.close()
         with Projector(url) as projector:
             projector.rebuild((NAME,))
-            return state_digest(projector.view).sha256
+            return DIGESTS[kind](projector.view).sha256

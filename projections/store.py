@@ -31,12 +31,13 @@ from projections.fold import (
 )
 from projections.dashboards import KINDS as BELONGING, Member, Timeline
 from projections.names import Names
+from projections.sethash import MODULUS, total, weighted
 from projections.summaries import summarise
 
 #: the name the read model's position is tracked under
 NAME = "state"
 #: bump when the tables or their rows change: an older read model is dropped and rebuilt
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 APP = "Ledger"
 #: the kinds of entity whose names summaries use
 NAMED = ("parties", "instruments")
@@ -50,6 +51,13 @@ CHANGE_COLUMNS = (
     "provisions", "recorded_at", "effective_on", "effective_from", "effective_to",
     "recorded_by", "sources", "note", "summary", "fields", "diff",
 )
+#: what the state digest hashes of each row (projections/sethash.py): no log positions (a store
+#: restored from an export numbers its log afresh, and must give the same digest), and not a
+#: change's one-line summary (wording, which a better sentence must not make unverifiable)
+HASHED_ENTITY_COLUMNS = tuple(c for c in ENTITY_COLUMNS if c != "position")
+HASHED_CHANGE_COLUMNS = tuple(c for c in CHANGE_COLUMNS if c not in ("position", "summary"))
+_ENTITY_HASHED = [ENTITY_COLUMNS.index(c) for c in HASHED_ENTITY_COLUMNS]
+_CHANGE_HASHED = [CHANGE_COLUMNS.index(c) for c in HASHED_CHANGE_COLUMNS]
 
 
 #: built after the rows in a rebuild (a bulk load is faster without them)
@@ -110,6 +118,8 @@ def _tables(big_int: str) -> list[str]:
             party TEXT NOT NULL, detail TEXT NOT NULL, position {big_int} NOT NULL,
             recorded_at TEXT NOT NULL, effective TEXT NOT NULL, mode TEXT NOT NULL,
             delta INTEGER NOT NULL)""",
+        # the state digest's sum over the rows above, kept by each batch (projections/sethash.py)
+        "CREATE TABLE IF NOT EXISTS digest_sum (id INTEGER PRIMARY KEY, total TEXT NOT NULL)",
     ]
 
 
@@ -188,7 +198,7 @@ class StateView:
 
     def model_tables(self) -> tuple[str, ...]:
         """The tables of the state read model (its position is in the tracking table)."""
-        return ("change_refs", "changes", "entities", "boards", "board_steps",
+        return ("change_refs", "changes", "entities", "boards", "board_steps", "digest_sum",
                 *self.extra_tables())
 
     def _drop(self, cursor: Any) -> None:
@@ -230,7 +240,8 @@ class StateView:
         they were before the batch."""
         changes = [Change.from_logged(logged, state) for logged, state in events
                    if state["entity"].partition("/")[0] not in NOT_PROJECTED]
-        states = self._current_states(cursor, {c.entity for c in changes})
+        found = self._current_rows(cursor, {c.entity for c in changes})
+        states = {path: orjson.loads(row[-1]) for path, row in found.items()}
         names = self.names(cursor)
         self._names_at = -1  # until the batch is projected whole
         touched: dict[str, int] = {}
@@ -260,7 +271,8 @@ class StateView:
         if events:
             self._names_at = events[-1][0].id
         return Projected(rows, refs, [entity_row(states[p], pos) for p, pos in touched.items()],
-                         steps, [(*member, n) for member, n in counts.items() if n])
+                         steps, [(*member, n) for member, n in counts.items() if n],
+                         [found[path] for path in touched if path in found])
 
     def _timelines(self, changes: list[Change]) -> dict[str, Timeline]:
         """The dashboard timeline of each entity of the batch that belongs to buckets, with
@@ -312,19 +324,37 @@ class StateView:
             cursor.executemany(self.sql(
                 f"DELETE FROM boards WHERE {' AND '.join(f'{c} = ?' for c in MEMBER_COLUMNS)} "
                 "AND n = 0"), [row[:5] for row in projected.counts if row[5] < 0])
+        self._keep_digest(cursor, projected)
 
-    def _current_states(self, cursor: Any, paths: Iterable[str]) -> dict[str, State]:
+    def _keep_digest(self, cursor: Any, projected: Projected) -> None:
+        """Add what the batch changes to the state digest's sum, in the batch's transaction."""
+        event_ids = {row[0]: row[1] for row in projected.changes}
+        change = total("changes", ([row[i] for i in _CHANGE_HASHED] for row in projected.changes))
+        change += total("change_refs", ((ref, event_ids[p]) for ref, p in projected.refs))
+        change += total("entities", ([row[i] for i in _ENTITY_HASHED] for row in projected.entities))
+        change -= total("entities", projected.replaced)
+        change += weighted("boards", projected.counts)
+        change += total("board_steps", ((event_ids[row[5]], *row[:5], *row[6:])
+                                        for row in projected.steps))
+        cursor.execute("SELECT total FROM digest_sum WHERE id = 1")
+        row = cursor.fetchone()
+        kept = (int(row["total"], 16) + change) % MODULUS if row else change % MODULUS
+        cursor.execute(self.sql(
+            "INSERT INTO digest_sum (id, total) VALUES (1, ?) "
+            "ON CONFLICT (id) DO UPDATE SET total = excluded.total"), (f"{kept:x}",))
+
+    def _current_rows(self, cursor: Any, paths: Iterable[str]) -> dict[str, tuple[Any, ...]]:
+        """The entities' rows as stored before the batch, their hashed columns (state last)."""
         paths = sorted(paths)
-        states: dict[str, State] = {}
+        rows: dict[str, tuple[Any, ...]] = {}
         for start in range(0, len(paths), 500):
             chunk = paths[start:start + 500]
-            cursor.execute(
-                self.sql(f"SELECT path, state FROM entities WHERE path IN ({','.join('?' * len(chunk))})"),
-                chunk,
-            )
+            cursor.execute(self.sql(
+                f"SELECT {', '.join(HASHED_ENTITY_COLUMNS)} FROM entities "
+                f"WHERE path IN ({','.join('?' * len(chunk))})"), chunk)
             for row in cursor.fetchall():
-                states[row["path"]] = orjson.loads(row["state"])
-        return states
+                rows[row["path"]] = tuple(row[c] for c in HASHED_ENTITY_COLUMNS)
+        return rows
 
     def _entity_history(self, change: Change) -> list[Change]:
         """The entity's events up to `change`, from the log (a correction refolds them all)."""
@@ -362,6 +392,8 @@ class Projected(NamedTuple):
     #: dashboard steps, and what the batch adds to each member's count now
     steps: list[tuple[Any, ...]]
     counts: list[tuple[Any, ...]]
+    #: the rows of the batch's entities before it, as the digest hashes them
+    replaced: list[tuple[Any, ...]]
 
 
 def entity_row(state: State, position: int) -> tuple[Any, ...]:

@@ -37,7 +37,8 @@ def _cosigned(side: ReadSide, state: dict[str, Any]) -> str:
 class CheckpointSummary(BaseModel):
     tree_size: int
     root_hash: str = Field(description="base64")
-    state_digest: str
+    state_digest: str = Field(description="`set-sha256:<hex>` (the set hash, docs/audit.md); "
+                              "checkpoints issued before it: the bare hex of the ordered digest")
     origin: str
     verifier_key: str
     recorded_at: str

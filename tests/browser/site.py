@@ -55,7 +55,7 @@ PAGES = [
          "Committee on Cooperative Compliance"),
     Page("/fundings/apmbc-mine-action-funding-2014", "funding", "mine action", "Landmine Monitor"),
     Page("/feeds", "feeds", "Feeds", "Croatia (HRV)"),
-    Page("/audit", "audit", "Audit", "state-digest sha256:"),
+    Page("/audit", "audit", "Audit", "state-digest set-sha256:"),
 ]
 
 

@@ -112,6 +112,31 @@ def public_tables(database_url: str) -> list[str]:
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
 
 
+def test_digest_recompute_finds_a_read_model_row_edited_behind_the_projectors_back(
+        database_url, tmp_path):
+    commands = tmp_path / "commands.ndjson"
+    commands.write_bytes(line("register_party", code="LAO", name="Lao PDR", kind="state") + b"\n")
+    assert ledger(database_url, "import", str(commands)).returncode == 0
+    kept = ledger(database_url, "digest", "--recompute")
+    assert kept.returncode == 0, kept.stderr
+    position, hex_digest = kept.stdout.decode().split()
+    assert ledger(database_url, "digest").stdout == kept.stdout
+    edit = "UPDATE entities SET status = 'signatory' WHERE path = 'parties/LAO'"
+    if database_url.startswith("sqlite"):
+        with closing(sqlite3.connect(database_url.removeprefix("sqlite:///"))) as conn, conn:
+            conn.execute(edit)
+    else:
+        with psycopg.connect(database_url) as conn:
+            conn.execute(edit)
+    assert ledger(database_url, "digest").stdout == kept.stdout  # the kept sum did not see it
+    message = one_error_line(ledger(database_url, "digest", "--recompute"))
+    assert message.startswith(f"error: the kept state digest {hex_digest} at position {position} "
+                              "is not its rows' ")
+    assert "ledger rebuild state" in message
+    assert ledger(database_url, "rebuild", "state").returncode == 0
+    assert ledger(database_url, "digest", "--recompute").stdout == kept.stdout
+
+
 @pytest.fixture(scope="module")
 def signing_key(tmp_path_factory) -> dict[str, str]:
     """A real signer key, so that `checkpoint` goes on to open the store."""

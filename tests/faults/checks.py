@@ -11,8 +11,9 @@ import httpx
 import orjson
 
 from ledger.commands import Ledger
-from projections.digest import Digest, state_digest
+from projections.digest import Digest, checked_digest
 from projections.runner import Projector
+from projections.store import StateView
 
 #: what differs between two stores that recorded the same commands: ids and clocks
 UNREPEATABLE = ("event_id", "timestamp")
@@ -58,17 +59,24 @@ def assert_versions_are_gapless(content: list[tuple[str, str, int, Any]]) -> Non
         versions[entity] = version
 
 
+def checked(view: StateView) -> Digest:
+    """The state digest the projector kept, which must be the set hash of the rows it wrote."""
+    kept, rows = checked_digest(view)
+    assert kept == rows, "the kept digest is not the rows' own"
+    return kept
+
+
 def rebuilt_digest(database_url: str) -> Digest:
     with Projector(database_url) as projector:
         projector.rebuild()
-        return state_digest(projector.view)
+        return checked(projector.view)
 
 
 def caught_up_digest(database_url: str) -> Digest:
     """The read model as the workers left it, brought up to date by a new projector."""
     with Projector(database_url) as projector:
         projector.catch_up()
-        return state_digest(projector.view)
+        return checked(projector.view)
 
 
 def wait_until_projected(base: str, timeout: float = 60) -> None:

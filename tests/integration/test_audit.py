@@ -4,6 +4,8 @@ HTTP, and `verify` catching a flipped byte, truncation, reordering and a rewritt
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
+from dataclasses import replace
 import random
 import sqlite3
 import subprocess
@@ -17,10 +19,11 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.settings import Settings
 from audit import merkle, signed_note
-from audit.checkpoints import issue_checkpoint
+from audit.checkpoints import issue_checkpoint, sign_and_record, tree_head
 from audit.verify import ExportFile, LedgerURL, VerificationFailed, verify
 from ledger.commands import Ledger
 from ledger.exchange import export_lines, read_export
+from projections.digest import ordered_digest
 from projections.runner import Projector
 from tests.factories import run, setup_ccm
 
@@ -219,7 +222,46 @@ def test_a_cloudevents_export_verifies_like_the_ndjson_one(database_url, keys, t
     export_of(database_url, tmp_path / "ledger.ndjson", "cloudevents")
     result = verify(ExportFile(tmp_path / "ledger.ndjson"), [verifier], None)
     assert (result.tree_size, result.root_hash) == (head.size, head.root_hash)
+    assert result.state_digest.startswith("set-sha256:")
     assert "replayed read models give the signed state digest" in result.checked
+
+
+def signed_with_digest(url: str, signer: str, digest: Callable[[Projector], str]) -> None:
+    """Sign and record a checkpoint of the current tree whose state digest line is chosen."""
+    with Projector(url) as projector:
+        head = tree_head(projector)
+        sign_and_record(projector, replace(head, state_digest=digest(projector)), signer,
+                        "test.example/ledger")
+
+
+def test_a_checkpoint_of_the_ordered_digest_issued_before_the_set_hash_still_verifies(
+        database_url, keys, tmp_path):
+    signer, verifier = keys
+    ledger = Ledger(database_url)
+    setup_ccm(ledger)
+    ledger.close()
+    signed_with_digest(database_url, signer, lambda p: f"sha256:{ordered_digest(p.view).sha256}")
+    export_of(database_url, tmp_path / "ledger.ndjson")
+    result = verify(ExportFile(tmp_path / "ledger.ndjson"), [verifier], None)
+    assert result.state_digest.startswith("sha256:")
+    assert "replayed read models give the signed state digest" in result.checked
+
+
+@pytest.mark.parametrize(("signed", "refusal"), [
+    (lambda head: head[:-1] + ("0" if head[-1] != "0" else "1"), "replaying the .* events gives"),
+    (lambda head: head.replace("set-sha256:", "sha256:"), "replaying the .* events gives"),
+    (lambda head: head.replace("set-sha256:", "blake3:"), "of a kind this version does not know"),
+])
+def test_a_checkpoint_whose_state_digest_is_not_the_replays_fails_verify(
+        database_url, keys, tmp_path, signed, refusal):
+    signer, verifier = keys
+    ledger = Ledger(database_url)
+    setup_ccm(ledger)
+    ledger.close()
+    signed_with_digest(database_url, signer, lambda p: signed(tree_head(p).state_digest))
+    export_of(database_url, tmp_path / "ledger.ndjson")
+    with pytest.raises(VerificationFailed, match=refusal):
+        verify(ExportFile(tmp_path / "ledger.ndjson"), [verifier], None)
 
 
 def change_recorded_by(line: bytes) -> bytes:
