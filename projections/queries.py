@@ -145,9 +145,13 @@ FOLDED = ("position", "event_id", "type", "entity", "version", "recorded_at", "e
           "recorded_by", "sources", "note", "fields")
 
 
-#: every change row with the leaf index the audit tree gave its event (None until it has)
-SELECT_CHANGES = (f"SELECT {', '.join('c.' + col for col in CHANGE_COLUMNS)}, l.leaf_index "
-                  "FROM changes c LEFT JOIN audit_leaves l ON l.position = c.position")
+#: a change row's columns with the leaf index the audit tree gave its event (None until it
+#: has), looked up row by row: as a LEFT JOIN, PostgreSQL merged the leaves from the start of
+#: the log for every page of a listing (135 ms a page at 1M events instead of 3 ms)
+CHANGE_ROW = (f"{', '.join('c.' + col for col in CHANGE_COLUMNS)}, (SELECT l.leaf_index FROM "
+              "audit_leaves l WHERE l.position = c.position) AS leaf_index")
+#: every change row with its leaf index
+SELECT_CHANGES = f"SELECT {CHANGE_ROW} FROM changes c"
 
 
 def history(view: StateView, path: str) -> list[dict[str, Any]]:
@@ -195,8 +199,7 @@ def changes(
         clauses.append(f"{found.order} < ?" if newest_first else f"{found.order} > ?")
         params.append(after)
     order = "DESC" if newest_first else "ASC"
-    sql = (f"SELECT {', '.join('c.' + col for col in CHANGE_COLUMNS)}, l.leaf_index "
-           f"FROM {found.source} LEFT JOIN audit_leaves l ON l.position = c.position"
+    sql = (f"SELECT {CHANGE_ROW} FROM {found.source}"
            + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
            + f" ORDER BY {found.order} {order} LIMIT ? OFFSET ?")
     rows = _rows(view, sql, [*params, limit, offset])
