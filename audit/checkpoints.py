@@ -7,8 +7,8 @@ import base64
 from dataclasses import dataclass
 
 from audit import signed_note
-from audit.verify import DIGEST_LINE
 from audit.merkle import EMPTY_ROOT
+from audit.verify import DIGEST_LINE
 from ledger.commands import Outcome
 from projections import queries
 from projections.audit import NAME as AUDIT
@@ -53,6 +53,7 @@ def issue_checkpoint(projector: Projector, signer_key: str, origin: str) -> tupl
 
 def sign_and_record(projector: Projector, head: TreeHead, signer_key: str,
                     origin: str) -> tuple[str, Outcome]:
+    """Sign a tree head as a checkpoint note and record it in the log."""
     signer = signed_note.parse_signer_key(signer_key)
     extensions = (f"{DIGEST_LINE}{head.state_digest}",)
     body = signed_note.format_checkpoint(origin, head.size, head.root_hash, extensions)

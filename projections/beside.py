@@ -118,7 +118,11 @@ def _switch(
     count = 0
     with shadow.transaction() as cursor:
         serving = ", ".join(f'"{live}".{table}' for table in tables)
-        cursor.execute(f"LOCK TABLE {serving} IN ACCESS EXCLUSIVE MODE")
+        # read_model_schema first: a projection batch reads it before any read-model table
+        # (schema_fence), so a batch under way is waited for whole and a new one waits holding
+        # nothing. Taken in another order, the lock deadlocked with a live batch that held the
+        # tables it had written and wanted the rest.
+        cursor.execute(f'LOCK TABLE "{live}".read_model_schema, {serving} IN ACCESS EXCLUSIVE MODE')
         head = projector.ledger.recorder.max_notification_id() or 0
         while True:
             positions = [shadow._max_tracking_id(name, cursor) or 0 for name in names]

@@ -57,6 +57,7 @@ CHANGE_COLUMNS = (
 HASHED_ENTITY_COLUMNS = tuple(c for c in ENTITY_COLUMNS if c != "position")
 HASHED_CHANGE_COLUMNS = tuple(c for c in CHANGE_COLUMNS if c not in ("position", "summary"))
 _ENTITY_HASHED = [ENTITY_COLUMNS.index(c) for c in HASHED_ENTITY_COLUMNS]
+_STATE = HASHED_ENTITY_COLUMNS.index("state")
 _CHANGE_HASHED = [CHANGE_COLUMNS.index(c) for c in HASHED_CHANGE_COLUMNS]
 
 
@@ -241,7 +242,7 @@ class StateView:
         changes = [Change.from_logged(logged, state) for logged, state in events
                    if state["entity"].partition("/")[0] not in NOT_PROJECTED]
         found = self._current_rows(cursor, {c.entity for c in changes})
-        states = {path: orjson.loads(row[-1]) for path, row in found.items()}
+        states = {path: orjson.loads(row[_STATE]) for path, row in found.items()}
         names = self.names(cursor)
         self._names_at = -1  # until the batch is projected whole
         touched: dict[str, int] = {}
@@ -344,7 +345,7 @@ class StateView:
             "ON CONFLICT (id) DO UPDATE SET total = excluded.total"), (f"{kept:x}",))
 
     def _current_rows(self, cursor: Any, paths: Iterable[str]) -> dict[str, tuple[Any, ...]]:
-        """The entities' rows as stored before the batch, their hashed columns (state last)."""
+        """The entities' rows as stored before the batch: their hashed columns."""
         paths = sorted(paths)
         rows: dict[str, tuple[Any, ...]] = {}
         for start in range(0, len(paths), 500):
