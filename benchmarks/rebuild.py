@@ -72,8 +72,8 @@ def rebuild(database_url: str) -> dict[str, float]:
 
 
 #: the read models' tables, copied in this order
-FLOOR_TABLES = ("changes", "change_refs", "entities", "boards", "board_steps", "digest_sum",
-                "audit_leaves", "audit_nodes")
+FLOOR_TABLES = ("changes", "change_refs", "entities", "boards", "board_steps", "board_parties",
+                "digest_sum", "audit_leaves", "audit_nodes")
 
 
 def floor(database_url: str) -> dict[str, float]:

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from projections.dashboards import DATED_BUCKETS, LEVELS
+from projections.dashboards import LEVELS
 from projections.fold import UNDATED, Change, State, fold, in_effect
 from projections.store import CHANGE_COLUMNS, StateView, change_from_row
 
@@ -350,33 +350,31 @@ def due(
 
 def _members(name: str, instruments: list[str], clock: Clock) -> tuple[str, list[Any]]:
     """SQL for the members (instrument, bucket, party, detail) of a dashboard's instruments on
-    the clock: counted now, or summed from their steps up to the clock (see
+    a clock other than now: summed from their steps up to the clock (see
     projections/dashboards.py)."""
     marks = ", ".join("?" * len(instruments))
-    if clock.is_now:
-        return ("SELECT instrument, bucket, party, detail FROM boards WHERE board = ? AND "
-                f"instrument IN ({marks})", [name, *instruments])
     steps, params = _steps_on(clock)
     return ("SELECT instrument, bucket, party, detail FROM board_steps WHERE board = ? AND "
             f"instrument IN ({marks}) AND {' AND '.join(steps)} GROUP BY instrument, bucket, "
             "party, detail HAVING SUM(delta) > 0", [name, *instruments, *params])
 
 
-#: a summary bucket judged by due date, whose party's first and last due dates are wanted
-DATED = " OR ".join("bucket LIKE ?" for _ in DATED_BUCKETS)
-DATED_PATTERNS = [f"%:{bucket}" for bucket in DATED_BUCKETS]
+def _party_rows(view: StateView, board: str, instruments: list[str]) -> list[Any]:
+    """Each party's row of a board now (projections/dashboards.py, `party_body`)."""
+    return _rows(view, "SELECT instrument, party, body FROM board_parties WHERE board = ? AND "
+                       f"instrument IN ({', '.join('?' * len(instruments))})",
+                 [board, *instruments])
 
 
 def summary_members(view: StateView, instruments: list[str], clock: Clock = NOW) -> list[Any]:
     """The summary dashboard's members, each with `first` and `last`: the party's first and
     last due date in a bucket judged by due date (read from the `dates` board)."""
+    if clock.is_now:  # a row per party
+        return [{"instrument": row["instrument"], "party": row["party"], "bucket": bucket,
+                 "detail": detail, "first": first, "last": last}
+                for row in _party_rows(view, "summary", instruments)
+                for bucket, detail, first, last in orjson.loads(row["body"])]
     members, params = _members("summary", instruments, clock)
-    if clock.is_now:  # two index probes per such bucket and party
-        dates = ("(SELECT {}(d.detail) FROM boards d WHERE d.board = 'dates' AND d.instrument = "
-                 "m.instrument AND d.bucket = m.bucket AND d.party = m.party)")
-        return _rows(view, f"SELECT m.*, CASE WHEN {DATED} THEN {dates.format('MIN')} END AS "
-                           f"first, CASE WHEN {DATED} THEN {dates.format('MAX')} END AS last "
-                           f"FROM ({members}) m", [*DATED_PATTERNS, *DATED_PATTERNS, *params])
     dated, dated_params = _members("dates", instruments, clock)
     span: dict[tuple[str, str, str], list[str]] = {}
     for row in _rows(view, dated, dated_params):
@@ -391,6 +389,9 @@ def summary_members(view: StateView, instruments: list[str], clock: Clock = NOW)
 
 def matrix_cells(view: StateView, plan: str, clock: Clock = NOW) -> list[Any]:
     """(party, action, level): the highest level each cell of an action plan's matrix has."""
+    if clock.is_now:  # a row per party
+        return [(row["party"], action, level) for row in _party_rows(view, "matrix", [plan])
+                for action, level in orjson.loads(row["body"]).items()]
     members, params = _members("matrix", [plan], clock)
     rank = " ".join(f"WHEN '{level}' THEN {n}" for n, level in enumerate(LEVELS))
     return [(row["party"], row["bucket"], LEVELS[row["level"]]) for row in _rows(

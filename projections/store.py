@@ -29,7 +29,7 @@ from projections.fold import (
     diff,
     fold,
 )
-from projections.dashboards import KINDS as BELONGING, Member, Timeline
+from projections.dashboards import KINDS as BELONGING, PARTY_BOARDS, Member, Timeline, party_body
 from projections.names import Names
 from projections.sethash import MODULUS, total, weighted
 from projections.summaries import summarise
@@ -37,7 +37,7 @@ from projections.summaries import summarise
 #: the name the read model's position is tracked under
 NAME = "state"
 #: bump when the tables or their rows change: an older read model is dropped and rebuilt
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 APP = "Ledger"
 #: the kinds of entity whose names summaries use
 NAMED = ("parties", "instruments")
@@ -76,6 +76,8 @@ INDEXES = [
     # a dashboard on another clock sums each member's steps, member by member
     "CREATE INDEX IF NOT EXISTS board_steps_by_member ON board_steps (board, instrument, bucket, "
     "party, detail, position, recorded_at, effective, mode, delta)",
+    # a party's members of a board, to keep its row of `board_parties`
+    "CREATE INDEX IF NOT EXISTS boards_by_party ON boards (board, instrument, party, bucket, detail)",
 ]
 #: read models being rebuilt from zero, whose indexes are still to be built
 REBUILDS = "CREATE TABLE IF NOT EXISTS read_model_rebuilds (name TEXT PRIMARY KEY)"
@@ -119,6 +121,9 @@ def _tables(big_int: str) -> list[str]:
             party TEXT NOT NULL, detail TEXT NOT NULL, position {big_int} NOT NULL,
             recorded_at TEXT NOT NULL, effective TEXT NOT NULL, mode TEXT NOT NULL,
             delta INTEGER NOT NULL)""",
+        """CREATE TABLE IF NOT EXISTS board_parties (
+            board TEXT NOT NULL, instrument TEXT NOT NULL, party TEXT NOT NULL,
+            body TEXT NOT NULL, PRIMARY KEY (board, instrument, party))""",
         # the state digest's sum over the rows above, kept by each batch (projections/sethash.py)
         "CREATE TABLE IF NOT EXISTS digest_sum (id INTEGER PRIMARY KEY, total TEXT NOT NULL)",
     ]
@@ -179,9 +184,11 @@ class StateView:
         return []
 
     def finish_rebuild(self, cursor: Any) -> None:
-        """After a bulk load from zero: the secondary indexes, and the full-text index."""
+        """After a bulk load from zero: the secondary indexes, the full-text index, and every
+        party's row of the boards."""
         self.create_indexes(cursor)
         self._reindex_text(cursor)
+        self._keep_party_rows(cursor)
 
     def _reindex_text(self, cursor: Any) -> None:
         """Index every change row's text at once (PostgreSQL computes it on insert)."""
@@ -199,8 +206,8 @@ class StateView:
 
     def model_tables(self) -> tuple[str, ...]:
         """The tables of the state read model (its position is in the tracking table)."""
-        return ("change_refs", "changes", "entities", "boards", "board_steps", "digest_sum",
-                *self.extra_tables())
+        return ("change_refs", "changes", "entities", "boards", "board_steps", "board_parties",
+                "digest_sum", *self.extra_tables())
 
     def _drop(self, cursor: Any) -> None:
         for table in self.model_tables():
@@ -306,7 +313,8 @@ class StateView:
         return self._names
 
     def write(self, cursor: Any, projected: Projected, bulk: bool = False) -> None:
-        """Insert a batch's change rows and references, and upsert its entities."""
+        """Insert a batch's change rows and references, upsert its entities, and count its
+        dashboard members (a bulk load keeps the parties' rows of the boards once, at the end)."""
         if projected.changes:
             self.insert_rows(cursor, "changes", CHANGE_COLUMNS, projected.changes)
             if not bulk:
@@ -325,7 +333,49 @@ class StateView:
             cursor.executemany(self.sql(
                 f"DELETE FROM boards WHERE {' AND '.join(f'{c} = ?' for c in MEMBER_COLUMNS)} "
                 "AND n = 0"), [row[:5] for row in projected.counts if row[5] < 0])
+            if not bulk:
+                self._keep_party_rows(cursor, {(PARTY_BOARDS[row[0]], row[1], row[3])
+                                               for row in projected.counts
+                                               if row[0] in PARTY_BOARDS})
         self._keep_digest(cursor, projected)
+
+    def _keep_party_rows(self, cursor: Any, keys: set[tuple[str, str, str]] | None = None) -> None:
+        """Write again the `board_parties` rows (board, instrument, party) of `keys` from their
+        members on `boards` (every row, when `keys` is None); a party with none has no row."""
+        spans = ("SELECT instrument, party, bucket, MIN(detail) AS first, MAX(detail) AS last "
+                 "FROM boards WHERE board = 'dates' {} GROUP BY instrument, party, bucket")
+        members = "SELECT board, instrument, party, bucket, detail FROM boards WHERE {}"
+        found_spans, found = [], []
+        if keys is None:
+            cursor.execute("DELETE FROM board_parties")
+            cursor.execute(spans.format(""))
+            found_spans = cursor.fetchall()
+            cursor.execute(members.format("board IN ('summary', 'matrix')"))
+            found = cursor.fetchall()
+        for board, instrument, party in sorted(keys or ()):
+            if board == "summary":
+                cursor.execute(self.sql(spans.format("AND instrument = ? AND party = ?")),
+                               (instrument, party))
+                found_spans += cursor.fetchall()
+            cursor.execute(self.sql(members.format("board = ? AND instrument = ? AND party = ?")),
+                           (board, instrument, party))
+            found += cursor.fetchall()
+        dates: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
+        for row in found_spans:
+            dates.setdefault((row["instrument"], row["party"]), {})[row["bucket"]] = (
+                row["first"], row["last"])
+        rows: dict[tuple[str, str, str], list[tuple[str, str]]] = {key: [] for key in keys or ()}
+        for row in found:
+            rows.setdefault((row["board"], row["instrument"], row["party"]), []).append(
+                (row["bucket"], row["detail"]))
+        cursor.executemany(self.sql(
+            "DELETE FROM board_parties WHERE board = ? AND instrument = ? AND party = ?"),
+            [key for key, held in rows.items() if not held])
+        cursor.executemany(self.sql(
+            "INSERT INTO board_parties (board, instrument, party, body) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (board, instrument, party) DO UPDATE SET body = excluded.body"),
+            [(*key, party_body(key[0], held, dates.get(key[1:], {})))
+             for key, held in rows.items() if held])
 
     def _keep_digest(self, cursor: Any, projected: Projected) -> None:
         """Add what the batch changes to the state digest's sum, in the batch's transaction."""
