@@ -102,7 +102,7 @@ class AuditModel:
     # -- reading -------------------------------------------------------------------------------
 
     def size(self) -> int:
-        with self.view.transaction(commit=False) as cursor:
+        with self.view.reading() as cursor:
             return self._size(cursor)
 
     def _size(self, cursor: Any) -> int:
@@ -139,23 +139,23 @@ class AuditModel:
         """The root hash of the first `size` leaves."""
         if size == 0:
             return merkle.EMPTY_ROOT
-        with self.view.transaction(commit=False) as cursor:
+        with self.view.reading() as cursor:
             return self._range_hash(cursor, [(0, size)])[(0, size)]
 
     def inclusion(self, index: int, size: int) -> list[bytes]:
-        with self.view.transaction(commit=False) as cursor:
+        with self.view.reading() as cursor:
             hashes = self._range_hash(cursor, merkle.inclusion_ranges(index, size))
         return merkle.inclusion_path(lambda s, e: hashes[(s, e)], index, size)
 
     def consistency(self, first: int, second: int) -> list[bytes]:
-        with self.view.transaction(commit=False) as cursor:
+        with self.view.reading() as cursor:
             hashes = self._range_hash(cursor, merkle.consistency_ranges(first, second))
         return merkle.consistency_path(lambda s, e: hashes[(s, e)], first, second)
 
     def level_hashes(self, level: int, start: int, end: int) -> list[bytes]:
         """The hashes of the complete subtrees start..end-1 at one tree level, in order (fewer
         where the tree has not completed them): what a C2SP tile holds."""
-        with self.view.transaction(commit=False) as cursor:
+        with self.view.reading() as cursor:
             cursor.execute(self.view.sql(
                 "SELECT hash FROM audit_nodes WHERE level = ? AND idx >= ? AND idx < ? "
                 "ORDER BY idx"), (level, start, end))
@@ -163,14 +163,14 @@ class AuditModel:
 
     def leaf_index(self, event_id: str) -> int | None:
         """The leaf of an event, if the tree holds it yet."""
-        with self.view.transaction(commit=False) as cursor:
+        with self.view.reading() as cursor:
             cursor.execute(self.view.sql(
                 "SELECT leaf_index FROM audit_leaves WHERE event_id = ?"), (event_id,))
             row = cursor.fetchone()
         return None if row is None else int(row["leaf_index"])
 
     def leaves(self, start: int, end: int) -> list[Leaf]:
-        with self.view.transaction(commit=False) as cursor:
+        with self.view.reading() as cursor:
             cursor.execute(self.view.sql(
                 "SELECT leaf_index, position, event_id FROM audit_leaves "
                 "WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index"), (start, end))

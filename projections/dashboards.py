@@ -12,9 +12,11 @@ them:
   Summing the steps up to a position (or a recorded time) and up to a date gives how many
   entities belonged then, as known then: `as_known_at` and `as_effective_on` in one query.
 
-A third, `board_parties`, holds each party's part of a summary or a progress matrix now in one
-row (`party_body`), kept from `boards` for the parties a batch touches: the current clock reads
-a row per party (151 at a million events) rather than a row per member (28,000 for a matrix).
+Each party's part of a summary or a progress matrix is also kept whole, as one row of JSON
+(`PartyRows`): `board_parties` holds it now, and `board_party_history` each new row with the log
+position of the event that made it. The current clock reads a row per party (151 at a million
+events) rather than a row per member (28,000 for a matrix); a clock of knowledge alone (as known
+at a position or a time, whatever the dates) reads, per party, its last row by then.
 
 An entity's belonging as effective on each date is a step function of the date (its state
 changes only on the dates its events took effect), so an event's steps are the difference
@@ -23,6 +25,7 @@ between the entity's step functions before and after it.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -146,29 +149,102 @@ BELONGS = {"parties": _party, "commitments": _commitment, "obligations": _obliga
            "reports": _report, "allegations": _allegation, "statements": _statement}
 
 
-# -- a party's row of a summary or a matrix, now ----------------------------------------------
+# -- a party's row of a summary or a matrix, event by event -----------------------------------
 
-#: the boards kept party by party, and the row (of `board_parties`) each board's members go to:
-#: a due date on the `dates` board belongs to the party's summary row
+#: the boards kept party by party, and the row each board's members go to: a due date on the
+#: `dates` board belongs to the party's summary row
 PARTY_BOARDS = {"summary": "summary", "dates": "summary", "matrix": "matrix"}
+#: (board, instrument, party): one party's row of a summary or a matrix
+PartyKey = tuple[str, str, str]
 
 
-def party_body(board: str, members: Iterable[tuple[str, str]],
-               dates: dict[str, tuple[str, str]]) -> str:
-    """A party's row of a board, as JSON: for `summary` its members [bucket, detail, first,
-    last], with the first and last due date (`dates`, by bucket) of a bucket judged by due
-    date; for `matrix` its cells {action: highest level}."""
-    if board == "matrix":
-        cells: dict[str, str] = {}
-        for action, level in members:
-            if action not in cells or LEVELS.index(level) > LEVELS.index(cells[action]):
-                cells[action] = level
-        return orjson.dumps(cells, option=orjson.OPT_SORT_KEYS).decode()
-    return orjson.dumps(sorted([bucket, detail, *dates.get(bucket, (None, None))]
-                               for bucket, detail in members)).decode()
+class PartyRows:
+    """Each party's row of a summary or a matrix, as JSON (`body`), advanced by the changes
+    events make to its members' counts, so that a new row is known at the very event that
+    changes it: a summary row lists its members [bucket, detail, first, last], with the first
+    and last due date of a bucket judged by due date; a matrix row maps each action to its
+    highest level. A party is `seed`ed with its members' counts before it is first moved."""
+
+    def __init__(self) -> None:
+        #: (bucket, detail) -> how many entities belong, for each row's summary or matrix members
+        self.counts: dict[PartyKey, dict[tuple[str, str], int]] = {}
+        #: bucket -> due date -> how many, for each summary row's buckets judged by due date
+        self.dates: dict[PartyKey, dict[str, dict[str, int]]] = {}
+        #: bucket -> (first, last) of those due dates
+        self.spans: dict[PartyKey, dict[str, tuple[str, str]]] = {}
+        #: each row's body as last written
+        self.bodies: dict[PartyKey, str] = {}
+
+    def __contains__(self, key: PartyKey) -> bool:
+        return key in self.bodies
+
+    def seed(self, key: PartyKey, members: Iterable[tuple[str, str, str, int]]) -> None:
+        """A row's members (board, bucket, detail, n) as they stand before the next move."""
+        self.counts[key], self.dates[key], self.spans[key] = {}, {}, {}
+        for board, bucket, detail, n in members:
+            self.move((board, key[1], bucket, key[2], detail), n)
+        self.bodies[key] = self.body(key)
+
+    def move(self, member: Member, n: int) -> PartyKey | None:
+        """Add `n` to a member's count; the row, if that may change its body (the member came
+        or went, or a due date came or went that moves a bucket's first or last)."""
+        board, _, bucket, party, detail = member
+        key = (PARTY_BOARDS[board], member[1], party)
+        if board == "dates":
+            held: dict[Any, int] = self.dates[key].setdefault(bucket, {})
+            slot: Any = detail
+        else:
+            held, slot = self.counts[key], (bucket, detail)
+        before = held.get(slot, 0)
+        if before + n:
+            held[slot] = before + n
+        else:
+            del held[slot]
+        if (before > 0) == (before + n > 0):
+            return None
+        if board != "dates":
+            return key
+        spans = self.spans[key]
+        span = spans.get(bucket)
+        if before + n > 0:  # a due date came
+            new = (detail, detail) if span is None else (min(span[0], detail), max(span[1], detail))
+        elif span is not None and span[0] < detail < span[1]:  # went from between them
+            return None
+        else:  # the first or the last went
+            new = (min(held), max(held)) if held else None
+        if new == span:
+            return None
+        if new is None:
+            del spans[bucket]
+        else:
+            spans[bucket] = new
+        return key
+
+    def body(self, key: PartyKey) -> str:
+        if key[0] == "matrix":
+            cells: dict[str, str] = {}
+            for action, level in self.counts[key]:
+                if action not in cells or LEVELS.index(level) > LEVELS.index(cells[action]):
+                    cells[action] = level
+            return orjson.dumps(cells, option=orjson.OPT_SORT_KEYS).decode()
+        spans = self.spans[key]
+        return orjson.dumps(sorted([bucket, detail, *spans.get(bucket, (None, None))]
+                                   for bucket, detail in self.counts[key])).decode()
+
+    def advance(self, moves: Iterable[tuple[int, Member, int]]) -> list[tuple[PartyKey, int, str]]:
+        """Apply (position, member, n) moves in log order; each new body of a row, with the
+        position of the event that made it."""
+        found: list[tuple[PartyKey, int, str]] = []
+        for position, group in itertools.groupby(moves, key=lambda move: move[0]):
+            changed = {key for _, member, n in group if (key := self.move(member, n))}
+            for key in sorted(changed):
+                if (body := self.body(key)) != self.bodies[key]:
+                    self.bodies[key] = body
+                    found.append((key, position, body))
+        return found
 
 
-# -- steps of an event ------------------------------------------------------------------------
+# -- steps of an event# -- steps of an event ------------------------------------------------------------------------
 
 
 #: (effective from, the entity's state from then on, its members): one per date

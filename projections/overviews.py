@@ -72,7 +72,7 @@ def names(view: StateView) -> Names:
 
 
 def _rows(view: StateView, statement: str, params: tuple[Any, ...] | list[Any] = ()) -> list[Any]:
-    with view.transaction(commit=False) as cursor:
+    with view.reading() as cursor:
         cursor.execute(view.sql(statement), params)
         return cursor.fetchall()
 

@@ -52,7 +52,7 @@ NOW = Clock()
 
 
 def _rows(view: StateView, statement: str, params: tuple[Any, ...] | list[Any] = ()) -> list[Any]:
-    with view.transaction(commit=False) as cursor:
+    with view.reading() as cursor:
         cursor.execute(view.sql(statement), params)
         return cursor.fetchall()
 
@@ -359,20 +359,41 @@ def _members(name: str, instruments: list[str], clock: Clock) -> tuple[str, list
             "party, detail HAVING SUM(delta) > 0", [name, *instruments, *params])
 
 
-def _party_rows(view: StateView, board: str, instruments: list[str]) -> list[Any]:
-    """Each party's row of a board now (projections/dashboards.py, `party_body`)."""
-    return _rows(view, "SELECT instrument, party, body FROM board_parties WHERE board = ? AND "
-                       f"instrument IN ({', '.join('?' * len(instruments))})",
-                 [board, *instruments])
+def _party_rows(view: StateView, board: str, instruments: list[str], clock: Clock) -> list[Any]:
+    """Each party's row of a board (projections/dashboards.py, `PartyRows`): now, or as known
+    at a position or a time (its last row by then, one index probe per party)."""
+    marks = ", ".join("?" * len(instruments))
+    if clock.is_now:
+        return _rows(view, "SELECT instrument, party, body FROM board_parties WHERE board = ? "
+                           f"AND instrument IN ({marks})", [board, *instruments])
+    rows = _rows(view, "SELECT k.instrument, k.party, (SELECT h.body FROM board_party_history h "
+                       "WHERE h.board = k.board AND h.instrument = k.instrument AND h.party = "
+                       "k.party AND h.position <= ? ORDER BY h.position DESC LIMIT 1) AS body "
+                       f"FROM board_parties k WHERE k.board = ? AND k.instrument IN ({marks})",
+                 [known_position(view, clock), board, *instruments])
+    return [row for row in rows if row["body"] is not None]
+
+
+def known_position(view: StateView, clock: Clock) -> int:
+    """The log position a clock of knowledge stands at: the position asked, or that of the
+    last change recorded at or before the time asked, whichever is earlier. (Changes are
+    recorded in log order; where two writers' clocks disagree by a moment, a time stands for
+    the log up to the last change recorded by then.)"""
+    found = [clock.known_at_position] if clock.known_at_position is not None else []
+    if clock.known_at is not None:
+        rows = _rows(view, "SELECT position FROM changes WHERE recorded_at <= ? ORDER BY "
+                           "recorded_at DESC, position DESC LIMIT 1", (clock.known_at,))
+        found.append(rows[0]["position"] if rows else 0)
+    return min(found)
 
 
 def summary_members(view: StateView, instruments: list[str], clock: Clock = NOW) -> list[Any]:
     """The summary dashboard's members, each with `first` and `last`: the party's first and
     last due date in a bucket judged by due date (read from the `dates` board)."""
-    if clock.is_now:  # a row per party
+    if clock.effective_on is None:  # now or as known at: a row per party
         return [{"instrument": row["instrument"], "party": row["party"], "bucket": bucket,
                  "detail": detail, "first": first, "last": last}
-                for row in _party_rows(view, "summary", instruments)
+                for row in _party_rows(view, "summary", instruments, clock)
                 for bucket, detail, first, last in orjson.loads(row["body"])]
     members, params = _members("summary", instruments, clock)
     dated, dated_params = _members("dates", instruments, clock)
@@ -389,8 +410,9 @@ def summary_members(view: StateView, instruments: list[str], clock: Clock = NOW)
 
 def matrix_cells(view: StateView, plan: str, clock: Clock = NOW) -> list[Any]:
     """(party, action, level): the highest level each cell of an action plan's matrix has."""
-    if clock.is_now:  # a row per party
-        return [(row["party"], action, level) for row in _party_rows(view, "matrix", [plan])
+    if clock.effective_on is None:  # now or as known at: a row per party
+        return [(row["party"], action, level)
+                for row in _party_rows(view, "matrix", [plan], clock)
                 for action, level in orjson.loads(row["body"]).items()]
     members, params = _members("matrix", [plan], clock)
     rank = " ".join(f"WHEN '{level}' THEN {n}" for n, level in enumerate(LEVELS))

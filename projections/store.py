@@ -29,7 +29,14 @@ from projections.fold import (
     diff,
     fold,
 )
-from projections.dashboards import KINDS as BELONGING, PARTY_BOARDS, Member, Timeline, party_body
+from projections.dashboards import (
+    KINDS as BELONGING,
+    PARTY_BOARDS,
+    Member,
+    PartyKey,
+    PartyRows,
+    Timeline,
+)
 from projections.names import Names
 from projections.sethash import MODULUS, total, weighted
 from projections.summaries import summarise
@@ -76,8 +83,9 @@ INDEXES = [
     # a dashboard on another clock sums each member's steps, member by member
     "CREATE INDEX IF NOT EXISTS board_steps_by_member ON board_steps (board, instrument, bucket, "
     "party, detail, position, recorded_at, effective, mode, delta)",
-    # a party's members of a board, to keep its row of `board_parties`
-    "CREATE INDEX IF NOT EXISTS boards_by_party ON boards (board, instrument, party, bucket, detail)",
+    # a party's members of a board, to start keeping its row of `board_parties`
+    "CREATE INDEX IF NOT EXISTS boards_by_party ON boards (board, instrument, party, bucket, "
+    "detail, n)",
 ]
 #: read models being rebuilt from zero, whose indexes are still to be built
 REBUILDS = "CREATE TABLE IF NOT EXISTS read_model_rebuilds (name TEXT PRIMARY KEY)"
@@ -121,9 +129,14 @@ def _tables(big_int: str) -> list[str]:
             party TEXT NOT NULL, detail TEXT NOT NULL, position {big_int} NOT NULL,
             recorded_at TEXT NOT NULL, effective TEXT NOT NULL, mode TEXT NOT NULL,
             delta INTEGER NOT NULL)""",
+        # each party's row of a summary or a matrix: now, and from each event that changed it
         """CREATE TABLE IF NOT EXISTS board_parties (
             board TEXT NOT NULL, instrument TEXT NOT NULL, party TEXT NOT NULL,
             body TEXT NOT NULL, PRIMARY KEY (board, instrument, party))""",
+        f"""CREATE TABLE IF NOT EXISTS board_party_history (
+            board TEXT NOT NULL, instrument TEXT NOT NULL, party TEXT NOT NULL,
+            position {big_int} NOT NULL, body TEXT NOT NULL,
+            PRIMARY KEY (board, instrument, party, position))""",
         # the state digest's sum over the rows above, kept by each batch (projections/sethash.py)
         "CREATE TABLE IF NOT EXISTS digest_sum (id INTEGER PRIMARY KEY, total TEXT NOT NULL)",
     ]
@@ -146,6 +159,10 @@ class StateView:
 
     #: the version of the read model found, when it is not this code's (`create_model_tables`)
     outdated: int | None = None
+    #: the parties' rows of the dashboards, and the read-model position they are as of (-1
+    #: while a batch is under way; see `process_in`)
+    _party_rows: PartyRows
+    _party_rows_at = -1
 
     def create_model_tables(self, indexes: bool = True) -> None:
         """Create the tables; a rebuild adds the secondary indexes after the bulk load. A read
@@ -184,11 +201,9 @@ class StateView:
         return []
 
     def finish_rebuild(self, cursor: Any) -> None:
-        """After a bulk load from zero: the secondary indexes, the full-text index, and every
-        party's row of the boards."""
+        """After a bulk load from zero: the secondary indexes, and the full-text index."""
         self.create_indexes(cursor)
         self._reindex_text(cursor)
-        self._keep_party_rows(cursor)
 
     def _reindex_text(self, cursor: Any) -> None:
         """Index every change row's text at once (PostgreSQL computes it on insert)."""
@@ -207,7 +222,7 @@ class StateView:
     def model_tables(self) -> tuple[str, ...]:
         """The tables of the state read model (its position is in the tracking table)."""
         return ("change_refs", "changes", "entities", "boards", "board_steps", "board_parties",
-                "digest_sum", *self.extra_tables())
+                "board_party_history", "digest_sum", *self.extra_tables())
 
     def _drop(self, cursor: Any) -> None:
         for table in self.model_tables():
@@ -230,6 +245,13 @@ class StateView:
         with self.datastore.transaction(commit=commit) as cursor:
             yield cursor
 
+    @contextmanager
+    def reading(self) -> Iterator[Any]:
+        """A cursor for a read of one statement, or of several that need not share a snapshot
+        (on SQLite they share one all the same: see PostgresStateView for where they do not)."""
+        with self.transaction(commit=False) as cursor:
+            yield cursor
+
     def position(self) -> int:
         return self.max_tracking_id(NAME) or 0
 
@@ -240,8 +262,14 @@ class StateView:
         transaction (the projector commits every model's batch together). In `bulk` (a rebuild
         from zero) the full-text index is left to `finish_rebuild`."""
         if events:
+            # a bulk load keeps the parties' rows from batch to batch, while its position is
+            # the read model's (a batch rolled back, or another writer, makes them stale)
+            if not bulk or self._party_rows_at != (self._max_tracking_id(NAME, cursor) or 0):
+                self._party_rows = PartyRows()
+            self._party_rows_at = -1
             self.write(cursor, self.project(cursor, events), bulk)
             self._insert_tracking(cursor, Tracking(NAME, events[-1][0].id))
+            self._party_rows_at = events[-1][0].id
 
     def project(self, cursor: Any, events: Sequence[Parsed]) -> Projected:
         """The rows a batch of events adds or replaces; `cursor` reads the entities' states as
@@ -258,6 +286,7 @@ class StateView:
         timelines = self._timelines(changes)
         steps: list[tuple[Any, ...]] = []
         counts: dict[Member, int] = {}
+        moves: list[tuple[int, Member, int]] = []
         for change in changes:
             before = states.get(change.entity)
             if change.type in CORRECTIONS:
@@ -276,10 +305,12 @@ class StateView:
                 steps += change_steps
                 for member, n in now.items():
                     counts[member] = counts.get(member, 0) + n
+                    if member[0] in PARTY_BOARDS:
+                        moves.append((change.position, member, n))
         if events:
             self._names_at = events[-1][0].id
         return Projected(rows, refs, [entity_row(states[p], pos) for p, pos in touched.items()],
-                         steps, [(*member, n) for member, n in counts.items() if n],
+                         steps, [(*member, n) for member, n in counts.items() if n], moves,
                          [found[path] for path in touched if path in found])
 
     def _timelines(self, changes: list[Change]) -> dict[str, Timeline]:
@@ -314,7 +345,7 @@ class StateView:
 
     def write(self, cursor: Any, projected: Projected, bulk: bool = False) -> None:
         """Insert a batch's change rows and references, upsert its entities, and count its
-        dashboard members (a bulk load keeps the parties' rows of the boards once, at the end)."""
+        dashboard members, with the parties' rows they make."""
         if projected.changes:
             self.insert_rows(cursor, "changes", CHANGE_COLUMNS, projected.changes)
             if not bulk:
@@ -325,6 +356,8 @@ class StateView:
             cursor.executemany(self._upsert_entity, projected.entities)
         if projected.steps:
             self.insert_rows(cursor, "board_steps", STEP_COLUMNS, projected.steps)
+        if projected.moves:  # before `boards` takes the batch's counts
+            self._keep_party_rows(cursor, projected.moves)
         if projected.counts:
             key = ", ".join(MEMBER_COLUMNS)
             cursor.executemany(self.sql(
@@ -333,49 +366,32 @@ class StateView:
             cursor.executemany(self.sql(
                 f"DELETE FROM boards WHERE {' AND '.join(f'{c} = ?' for c in MEMBER_COLUMNS)} "
                 "AND n = 0"), [row[:5] for row in projected.counts if row[5] < 0])
-            if not bulk:
-                self._keep_party_rows(cursor, {(PARTY_BOARDS[row[0]], row[1], row[3])
-                                               for row in projected.counts
-                                               if row[0] in PARTY_BOARDS})
         self._keep_digest(cursor, projected)
 
-    def _keep_party_rows(self, cursor: Any, keys: set[tuple[str, str, str]] | None = None) -> None:
-        """Write again the `board_parties` rows (board, instrument, party) of `keys` from their
-        members on `boards` (every row, when `keys` is None); a party with none has no row."""
-        spans = ("SELECT instrument, party, bucket, MIN(detail) AS first, MAX(detail) AS last "
-                 "FROM boards WHERE board = 'dates' {} GROUP BY instrument, party, bucket")
-        members = "SELECT board, instrument, party, bucket, detail FROM boards WHERE {}"
-        found_spans, found = [], []
-        if keys is None:
-            cursor.execute("DELETE FROM board_parties")
-            cursor.execute(spans.format(""))
-            found_spans = cursor.fetchall()
-            cursor.execute(members.format("board IN ('summary', 'matrix')"))
-            found = cursor.fetchall()
-        for board, instrument, party in sorted(keys or ()):
-            if board == "summary":
-                cursor.execute(self.sql(spans.format("AND instrument = ? AND party = ?")),
-                               (instrument, party))
-                found_spans += cursor.fetchall()
-            cursor.execute(self.sql(members.format("board = ? AND instrument = ? AND party = ?")),
-                           (board, instrument, party))
-            found += cursor.fetchall()
-        dates: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
-        for row in found_spans:
-            dates.setdefault((row["instrument"], row["party"]), {})[row["bucket"]] = (
-                row["first"], row["last"])
-        rows: dict[tuple[str, str, str], list[tuple[str, str]]] = {key: [] for key in keys or ()}
-        for row in found:
-            rows.setdefault((row["board"], row["instrument"], row["party"]), []).append(
-                (row["bucket"], row["detail"]))
-        cursor.executemany(self.sql(
-            "DELETE FROM board_parties WHERE board = ? AND instrument = ? AND party = ?"),
-            [key for key, held in rows.items() if not held])
-        cursor.executemany(self.sql(
-            "INSERT INTO board_parties (board, instrument, party, body) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (board, instrument, party) DO UPDATE SET body = excluded.body"),
-            [(*key, party_body(key[0], held, dates.get(key[1:], {})))
-             for key, held in rows.items() if held])
+    def _keep_party_rows(self, cursor: Any, moves: list[tuple[int, Member, int]]) -> None:
+        """Advance the rows of the parties the batch moves: each new row goes to
+        `board_party_history` at the position of its event, the last to `board_parties`. A
+        party not yet kept is read from `boards` as it stood before the batch."""
+        rows = self._party_rows
+        keys = sorted({(PARTY_BOARDS[m[0]], m[1], m[3]) for _, m, _ in moves} - set(rows.bodies))
+        for board, instrument, party in keys:
+            boards = ("summary", "dates") if board == "summary" else (board,)
+            cursor.execute(self.sql(
+                "SELECT board, bucket, detail, n FROM boards WHERE board IN "
+                f"({', '.join('?' * len(boards))}) AND instrument = ? AND party = ?"),
+                (*boards, instrument, party))
+            rows.seed((board, instrument, party),
+                      [(r["board"], r["bucket"], r["detail"], r["n"]) for r in cursor.fetchall()])
+        found = rows.advance(moves)
+        if found:
+            self.insert_rows(cursor, "board_party_history", (
+                "board", "instrument", "party", "position", "body"),
+                [(*key, position, body) for key, position, body in found])
+            latest: dict[PartyKey, str] = {key: body for key, _, body in found}
+            cursor.executemany(self.sql(
+                "INSERT INTO board_parties (board, instrument, party, body) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (board, instrument, party) DO UPDATE SET body = excluded.body"),
+                [(*key, body) for key, body in latest.items()])
 
     def _keep_digest(self, cursor: Any, projected: Projected) -> None:
         """Add what the batch changes to the state digest's sum, in the batch's transaction."""
@@ -443,6 +459,8 @@ class Projected(NamedTuple):
     #: dashboard steps, and what the batch adds to each member's count now
     steps: list[tuple[Any, ...]]
     counts: list[tuple[Any, ...]]
+    #: (position, member, n): each event's change to the count of a member kept party by party
+    moves: list[tuple[int, Member, int]]
     #: the rows of the batch's entities before it, as the digest hashes them
     replaced: list[tuple[Any, ...]]
 
@@ -621,6 +639,18 @@ class PostgresStateView(StateView, FailFast, PostgresTrackingRecorder):
         with self.datastore.transaction(commit=commit) as cursor:
             if self.schema != "public":
                 cursor.execute(f'SET LOCAL search_path TO "{self.schema}"')
+            yield cursor
+
+    @contextmanager
+    def reading(self) -> Iterator[Any]:
+        """Outside a transaction block: under READ COMMITTED each statement takes its own
+        snapshot either way, and a block costs a BEGIN and a ROLLBACK per read (two round trips,
+        and most of an inclusion proof's time). A rebuild's schema is set per transaction."""
+        if self.schema != "public":
+            with self.transaction(commit=False) as cursor:
+                yield cursor
+            return
+        with self.datastore.cursor() as cursor:
             yield cursor
 
     def sql(self, statement: str) -> str:

@@ -59,23 +59,37 @@ def clocks(view, rng: random.Random, count: int) -> list[Clock]:
 
 
 def party_rows(view) -> list[tuple[str, ...]]:
-    return [tuple(row) for row in queries._rows(
-        view, "SELECT board, instrument, party, body FROM board_parties ORDER BY 1, 2, 3")]
+    return [tuple(row) for table, order in (("board_parties", "1, 2, 3"),
+                                            ("board_party_history", "1, 2, 3, 4"))
+            for row in queries._rows(view, f"SELECT * FROM {table} ORDER BY {order}")]
 
 
-def assert_party_rows_match_steps(view) -> None:
-    """Each party's row now (`board_parties`) holds what summing every step gives: the members
-    of every summary with their first and last due dates, and every cell of every matrix."""
-    last = Clock(known_at_position=view.position())
+#: a day after every effective date: a clock of knowledge alone, answered from the steps
+EVERY_DAY = "9999-12-31"
+
+
+def assert_party_rows_match_steps(view, rng: random.Random, count: int) -> None:
+    """Each party's row, now (`board_parties`) and as known at random positions and times
+    (`board_party_history`), holds what summing the steps up to then gives: the members of
+    every summary with their first and last due dates, and every cell of every matrix."""
     codes = [row["path"].partition("/")[2] for row in queries._rows(
         view, "SELECT path FROM entities WHERE kind = 'instruments' ORDER BY path")]
+    changes = queries._rows(view, "SELECT position, recorded_at FROM changes ORDER BY position")
+    picked = rng.sample(changes, count)
+    asked = [(Clock(), Clock(known_at_position=view.position(), effective_on=EVERY_DAY))]
+    asked += [(Clock(known_at_position=row["position"] + shift),
+               Clock(known_at_position=row["position"] + shift, effective_on=EVERY_DAY))
+              for row in picked for shift in (0, 1)]
+    asked += [(Clock(known_at=row["recorded_at"]),
+               Clock(known_at=row["recorded_at"], effective_on=EVERY_DAY)) for row in picked]
     assert party_rows(view)
-    for code in codes:
-        key = lambda row: (row["instrument"], row["bucket"], row["party"], row["detail"])
-        assert sorted(map(dict, queries.summary_members(view, [code])), key=key) == sorted(
-            map(dict, queries.summary_members(view, [code], last)), key=key), code
-        assert sorted(queries.matrix_cells(view, code)) == sorted(
-            queries.matrix_cells(view, code, last)), code
+    key = lambda row: (row["instrument"], row["bucket"], row["party"], row["detail"])
+    for rows, steps in asked:
+        for code in codes:
+            assert sorted(map(dict, queries.summary_members(view, [code], rows)), key=key) == sorted(
+                map(dict, queries.summary_members(view, [code], steps)), key=key), (code, rows)
+            assert sorted(queries.matrix_cells(view, code, rows)) == sorted(
+                queries.matrix_cells(view, code, steps)), (code, rows)
 
 
 def assert_dashboards_match_folds(database_url: str, count: int) -> None:
@@ -84,7 +98,7 @@ def assert_dashboards_match_folds(database_url: str, count: int) -> None:
         view = projector.view
         for clock in clocks(view, random.Random(3), count):
             assert kept(view, clock) == folded(view, clock), clock
-        assert_party_rows_match_steps(view)
+        assert_party_rows_match_steps(view, random.Random(5), count)
         followed = party_rows(view)
         projector.rebuild()  # a bulk load writes the parties' rows once, at the end
         assert party_rows(view) == followed
