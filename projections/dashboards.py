@@ -244,7 +244,7 @@ class PartyRows:
         return found
 
 
-# -- steps of an event# -- steps of an event ------------------------------------------------------------------------
+# -- steps of an event ------------------------------------------------------------------------
 
 
 #: (effective from, the entity's state from then on, its members): one per date

@@ -118,6 +118,7 @@ def test_an_entry_page_shows_what_was_known_at_an_earlier_position(ledger, api):
     then = api.client.get(f"/commitments/{ref}?at_position={before}")
     assert _fact(now, "Status") == "stalled"
     assert _fact(then, "Status") == "pledged" and "State at that time" in _text(then)
+    assert f"Shown as the ledger knew it at log position {before}." in _text(then)
 
 
 def test_html_carries_security_headers(ledger, api):
