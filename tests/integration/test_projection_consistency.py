@@ -137,7 +137,7 @@ def killed_at(database_url: str, moment: str, position: int, *command: str) -> N
 
 
 @pytest.mark.parametrize(("events", "kills"), [
-    (10_000, 5), pytest.param(100_000, 50, marks=pytest.mark.soak)])
+    (6_000, 5), pytest.param(100_000, 50, marks=pytest.mark.soak)])
 def test_a_projector_killed_at_random_points_resumes_without_missing_or_doubling(
         database_url, events, kills):
     ledger = Ledger(database_url)
