@@ -100,7 +100,7 @@ def assert_dashboards_match_folds(database_url: str, count: int) -> None:
             assert kept(view, clock) == folded(view, clock), clock
         assert_party_rows_match_steps(view, random.Random(5), count)
         followed = party_rows(view)
-        projector.rebuild()  # a bulk load writes the parties' rows once, at the end
+        projector.rebuild()  # a bulk load keeps the parties in memory from batch to batch
         assert party_rows(view) == followed
 
 
