@@ -23,6 +23,7 @@ if __name__ == "__main__":
     args = parser.parse_args()
     url, events = args.database_url, args.events
     requests = ["--requests", "5", "--warm-up", "1"] if args.quick else []
+    logged = rebuild.prepare(url, int(events))  # at least `events`: a reused log may hold more
     figures = rebuild.main(["--events", events, "--database-url", url])
     figures += reads.main(["--events", events, "--database-url", url, *requests])
     skip_verify = args.quick or args.skip_verify
@@ -38,8 +39,8 @@ if __name__ == "__main__":
         figures += beside.main(["--events", events, "--database-url", url])
     if args.quick:
         figures = results.without_targets(figures)
-    print(f"\n{events} events, {results.store_of(url)}, {results.machine()}")
+    print(f"\n{logged} events, {results.store_of(url)}, {results.machine()}")
     print(results.table(figures))
     if args.results or not args.quick:
-        written = results.write(figures, int(events), url, args.results or results.RESULTS)
+        written = results.write(figures, logged, url, args.results or results.RESULTS)
         print(f"written to {written}")

@@ -373,7 +373,8 @@ class StateView:
         `board_party_history` at the position of its event, the last to `board_parties`. A
         party not yet kept is read from `boards` as it stood before the batch."""
         rows = self._party_rows
-        keys = sorted({(PARTY_BOARDS[m[0]], m[1], m[3]) for _, m, _ in moves} - set(rows.bodies))
+        keys = sorted({key for _, m, _ in moves
+                       if (key := (PARTY_BOARDS[m[0]], m[1], m[3])) not in rows})
         for board, instrument, party in keys:
             boards = ("summary", "dates") if board == "summary" else (board,)
             cursor.execute(self.sql(

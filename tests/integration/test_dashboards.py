@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 
+import orjson
 import pytest
 
 from benchmarks.synthetic import generate
@@ -82,6 +83,11 @@ def assert_party_rows_match_steps(view, rng: random.Random, count: int) -> None:
               for row in picked for shift in (0, 1)]
     asked += [(Clock(known_at=row["recorded_at"]),
                Clock(known_at=row["recorded_at"], effective_on=EVERY_DAY)) for row in picked]
+    # a time and a position at once: the earlier of the two counts
+    asked += [(Clock(known_at=early["recorded_at"], known_at_position=late["position"]),
+               Clock(known_at=early["recorded_at"], known_at_position=late["position"],
+                     effective_on=EVERY_DAY))
+              for early, late in zip(picked, reversed(picked), strict=True)]
     assert party_rows(view)
     key = lambda row: (row["instrument"], row["bucket"], row["party"], row["detail"])
     for rows, steps in asked:
@@ -117,6 +123,29 @@ def test_dashboards_equal_folding_every_entity_on_a_synthetic_log(database_url, 
     generate(ledger, events, seed=13)
     ledger.close()
     assert_dashboards_match_folds(database_url, 3)
+
+
+def test_a_bulk_load_reads_the_parties_again_after_a_batch_rolled_back(database_url):
+    """A bulk load keeps the parties' rows in memory from batch to batch only while the read
+    model is at the position it kept them at: after a batch whose transaction rolled back, it
+    reads them from `boards` again, and writes the same rows as a rebuild that never failed."""
+    ledger = Ledger(database_url)
+    generate(ledger, 3000, seed=17)
+    ledger.close()
+    with Projector(database_url) as projector:
+        projector.rebuild()
+        view = projector.view
+        clean = party_rows(view)
+        view.drop_model_tables()
+        events = [(logged, orjson.loads(logged.state)) for logged in projector.ledger.read(0, 1000)]
+        with pytest.raises(RuntimeError), view.transaction() as cursor:
+            view.process_in(cursor, events, bulk=True)
+            raise RuntimeError("the batch fails after its rows are written")
+        assert view.position() == 0
+        projector.project_into(view, [view], bulk=True)
+        with view.transaction() as cursor:
+            view.finish_rebuild(cursor)
+        assert party_rows(view) == clean
 
 
 def test_summary_answers_follow_the_day_due_dates_are_judged_by(database_url):
