@@ -110,6 +110,12 @@ def assert_dashboards_match_folds(database_url: str, count: int) -> None:
         assert party_rows(view) == followed
 
 
+def synthetic(database_url: str, events: int, seed: int) -> None:
+    ledger = Ledger(database_url)
+    generate(ledger, events, seed=seed)
+    ledger.close()
+
+
 def test_dashboards_equal_folding_every_entity_on_the_demo_data(database_url):
     ledger = Ledger(database_url)
     load_demo(ledger)
@@ -119,9 +125,7 @@ def test_dashboards_equal_folding_every_entity_on_the_demo_data(database_url):
 
 @pytest.mark.parametrize("events", [5000, pytest.param(100_000, marks=pytest.mark.soak)])
 def test_dashboards_equal_folding_every_entity_on_a_synthetic_log(database_url, events):
-    ledger = Ledger(database_url)
-    generate(ledger, events, seed=13)
-    ledger.close()
+    synthetic(database_url, events, seed=13)
     assert_dashboards_match_folds(database_url, 3)
 
 
@@ -129,9 +133,7 @@ def test_a_bulk_load_reads_the_parties_again_after_a_batch_rolled_back(database_
     """A bulk load keeps the parties' rows in memory from batch to batch only while the read
     model is at the position it kept them at: after a batch whose transaction rolled back, it
     reads them from `boards` again, and writes the same rows as a rebuild that never failed."""
-    ledger = Ledger(database_url)
-    generate(ledger, 3000, seed=17)
-    ledger.close()
+    synthetic(database_url, 3000, seed=17)
     with Projector(database_url) as projector:
         projector.rebuild()
         view = projector.view
@@ -151,9 +153,7 @@ def test_a_bulk_load_reads_the_parties_again_after_a_batch_rolled_back(database_
 def test_summary_answers_follow_the_day_due_dates_are_judged_by(database_url):
     """Overdue obligations and missing or pending reports depend on the day asked, not on the
     day the dashboard was kept: the same read model answers each day as folding would."""
-    ledger = Ledger(database_url)
-    generate(ledger, 3000, seed=21)
-    ledger.close()
+    synthetic(database_url, 3000, seed=21)
     with Projector(database_url) as projector:
         projector.catch_up()
         view = projector.view
