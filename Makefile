@@ -31,9 +31,10 @@ $(VNU_JAR): | debian-packages
 	npm install --prefix $(VENV)/npm --no-save --no-audit --no-fund --silent vnu-jar@26.9.27
 
 ## The whole suite, against SQLite and a throwaway PostgreSQL server that the tests start, after
-## the dependency audit.
+## the dependency audit: in TEST_WORKERS processes (pytest-xdist), each taking whole test files.
+TEST_WORKERS ?= 2
 test: install debian-packages $(VNU_JAR) audit
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## The longer fault runs that `make test` leaves out (pytest marker `soak`): more kills of
 ## `ledger serve` and of projectors, a 60 s PostgreSQL outage, 64 concurrent writers.
