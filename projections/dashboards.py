@@ -16,7 +16,10 @@ Each party's part of a summary or a progress matrix is also kept whole, as one r
 (`PartyRows`): `board_parties` holds it now, and `board_party_history` each new row with the log
 position of the event that made it. The current clock reads a row per party (151 at a million
 events) rather than a row per member (28,000 for a matrix); a clock of knowledge alone (as known
-at a position or a time, whatever the dates) reads, per party, its last row by then.
+at a position or a time, whatever the dates) reads, per party, its last row by then. Its rows
+as effective from each date, as known now, are `board_party_effective` (`effective_rows`),
+settled by the projector once it has caught up, since a change dated early rewrites them on
+every later date: a clock of a date alone reads, per party, its last row by that date.
 
 An entity's belonging as effective on each date is a step function of the date (its state
 changes only on the dates its events took effect), so an event's steps are the difference
@@ -242,6 +245,36 @@ class PartyRows:
                     self.bodies[key] = body
                     found.append((key, position, body))
         return found
+
+
+def effective_rows(key: PartyKey, steps: Iterable[tuple[str, str, str, str, str, int]]
+                   ) -> list[tuple[str, str, str]]:
+    """A party's row of a summary or a matrix as effective on each date, as known now: from
+    its steps (board, bucket, detail, effective, mode, delta) in the order of their dates, each
+    (mode, effective from, body) where the body changes. A row holds in both modes (`both`)
+    where the two agree on every date; else each mode has its own rows."""
+    by_mode: dict[str, list[tuple[str, str]]] = {}
+    steps = list(steps)
+    for mode in MODES if any(step[4] != "both" for step in steps) else MODES[:1]:
+        rows = PartyRows()
+        rows.seed(key, [])
+        found: list[tuple[str, str]] = []
+        counted = [step for step in steps if step[4] in ("both", mode)]
+        for day, group in itertools.groupby(counted, key=lambda step: step[3]):
+            net: dict[tuple[str, str, str], int] = {}
+            for board, bucket, detail, _, _, delta in group:
+                net[board, bucket, detail] = net.get((board, bucket, detail), 0) + delta
+            moved = False
+            for (board, bucket, detail), n in net.items():
+                if n and rows.move((board, key[1], bucket, key[2], detail), n):
+                    moved = True
+            if moved and (body := rows.body(key)) != rows.bodies[key]:
+                rows.bodies[key] = body
+                found.append((day, body))
+        by_mode[mode] = found
+    if by_mode["certain"] == by_mode.get("possible", by_mode["certain"]):
+        return [("both", day, body) for day, body in by_mode["certain"]]
+    return [(mode, day, body) for mode, found in by_mode.items() for day, body in found]
 
 
 # -- steps of an event ------------------------------------------------------------------------

@@ -359,18 +359,36 @@ def _members(name: str, instruments: list[str], clock: Clock) -> tuple[str, list
             "party, detail HAVING SUM(delta) > 0", [name, *instruments, *params])
 
 
-def _party_rows(view: StateView, board: str, instruments: list[str], clock: Clock) -> list[Any]:
-    """Each party's row of a board (projections/dashboards.py, `PartyRows`): now, or as known
-    at a position or a time (its last row by then, one index probe per party)."""
+def _party_rows(
+    view: StateView, board: str, instruments: list[str], clock: Clock
+) -> list[Any] | None:
+    """Each party's row of a board (projections/dashboards.py, `PartyRows`): now; as known at
+    a position or a time (its last row by then, one index probe per party); or as effective
+    on a date, as known now (its last settled row from that date on, one probe per party).
+    None where the rows do not answer: both clocks at once, or a party of these instruments
+    not yet settled (the projector settles them once it has caught up)."""
     marks = ", ".join("?" * len(instruments))
     if clock.is_now:
         return _rows(view, "SELECT instrument, party, body FROM board_parties WHERE board = ? "
                            f"AND instrument IN ({marks})", [board, *instruments])
-    rows = _rows(view, "SELECT k.instrument, k.party, (SELECT h.body FROM board_party_history h "
-                       "WHERE h.board = k.board AND h.instrument = k.instrument AND h.party = "
-                       "k.party AND h.position <= ? ORDER BY h.position DESC LIMIT 1) AS body "
-                       f"FROM board_parties k WHERE k.board = ? AND k.instrument IN ({marks})",
-                 [known_position(view, clock), board, *instruments])
+    if clock.effective_on is None:
+        probe = ("SELECT h.body FROM board_party_history h WHERE h.board = k.board AND "
+                 "h.instrument = k.instrument AND h.party = k.party AND h.position <= ? "
+                 "ORDER BY h.position DESC LIMIT 1")
+        params: list[Any] = [known_position(view, clock)]
+    elif clock.known_at is None and clock.known_at_position is None:
+        if _rows(view, "SELECT 1 FROM board_party_unsettled WHERE board = ? AND instrument IN "
+                       f"({marks}) LIMIT 1", [board, *instruments]):
+            return None
+        probe = ("SELECT e.body FROM board_party_effective e WHERE e.board = k.board AND "
+                 "e.instrument = k.instrument AND e.party = k.party AND e.effective <= ? AND "
+                 "e.mode IN ('both', ?) ORDER BY e.effective DESC LIMIT 1")
+        params = [clock.effective_on, "possible" if clock.possible else "certain"]
+    else:
+        return None
+    rows = _rows(view, f"SELECT k.instrument, k.party, ({probe}) AS body FROM board_parties k "
+                       f"WHERE k.board = ? AND k.instrument IN ({marks})",
+                 [*params, board, *instruments])
     return [row for row in rows if row["body"] is not None]
 
 
@@ -390,11 +408,11 @@ def known_position(view: StateView, clock: Clock) -> int:
 def summary_members(view: StateView, instruments: list[str], clock: Clock = NOW) -> list[Any]:
     """The summary dashboard's members, each with `first` and `last`: the party's first and
     last due date in a bucket judged by due date (read from the `dates` board)."""
-    if clock.effective_on is None:  # now or as known at: a row per party
+    rows = _party_rows(view, "summary", instruments, clock)
+    if rows is not None:  # a row per party
         return [{"instrument": row["instrument"], "party": row["party"], "bucket": bucket,
                  "detail": detail, "first": first, "last": last}
-                for row in _party_rows(view, "summary", instruments, clock)
-                for bucket, detail, first, last in orjson.loads(row["body"])]
+                for row in rows for bucket, detail, first, last in orjson.loads(row["body"])]
     members, params = _members("summary", instruments, clock)
     dated, dated_params = _members("dates", instruments, clock)
     span: dict[tuple[str, str, str], list[str]] = {}
@@ -410,10 +428,10 @@ def summary_members(view: StateView, instruments: list[str], clock: Clock = NOW)
 
 def matrix_cells(view: StateView, plan: str, clock: Clock = NOW) -> list[Any]:
     """(party, action, level): the highest level each cell of an action plan's matrix has."""
-    if clock.effective_on is None:  # now or as known at: a row per party
+    rows = _party_rows(view, "matrix", [plan], clock)
+    if rows is not None:  # a row per party
         return [(row["party"], action, level)
-                for row in _party_rows(view, "matrix", [plan], clock)
-                for action, level in orjson.loads(row["body"]).items()]
+                for row in rows for action, level in orjson.loads(row["body"]).items()]
     members, params = _members("matrix", [plan], clock)
     rank = " ".join(f"WHEN '{level}' THEN {n}" for n, level in enumerate(LEVELS))
     return [(row["party"], row["bucket"], LEVELS[row["level"]]) for row in _rows(

@@ -97,6 +97,8 @@ class Projector:
             positions = [model.position() for model in models]
             logged = self.ledger.read(min(positions), batch)
             if not logged:
+                if not bulk and view in models:
+                    settle(view, fence)
                 return count
             events = [(record, orjson.loads(record.state)) for record in logged]
             try:
@@ -213,6 +215,21 @@ class Projector:
                 kept = time.monotonic()
             for _ in conn.notifies(timeout=every, stop_after=1):
                 pass
+
+
+def settle(view: StateView, fence: Callable[[Any], object] | None = None) -> None:
+    """Once caught up, settle the parties' rows as effective on each date that the batches
+    unsettled (projections/store.py): deferred while a backlog lasts, so that each party is
+    settled once for all of it."""
+    if not view.unsettled():
+        return
+    try:
+        with view.transaction() as cursor:
+            if fence is not None:
+                fence(cursor)
+            view.settle(cursor)
+    except CONFLICT:
+        pass  # another projector settled them first
 
 
 def schema_fence(fence: Callable[[Any], object] | None) -> Callable[[Any], object]:

@@ -36,6 +36,7 @@ from projections.dashboards import (
     PartyKey,
     PartyRows,
     Timeline,
+    effective_rows,
 )
 from projections.names import Names
 from projections.sethash import MODULUS, total, weighted
@@ -44,10 +45,12 @@ from projections.summaries import summarise
 #: the name the read model's position is tracked under
 NAME = "state"
 #: bump when the tables or their rows change: an older read model is dropped and rebuilt
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 APP = "Ledger"
 #: the kinds of entity whose names summaries use
 NAMED = ("parties", "instruments")
+#: the row of a party that has no members of a board now
+EMPTY_BODY = {"summary": "[]", "matrix": "{}"}
 
 ENTITY_COLUMNS = (
     "path", "kind", "party", "instrument", "status", "due_on", "version", "position",
@@ -86,6 +89,9 @@ INDEXES = [
     # a party's members of a board, to start keeping its row of `board_parties`
     "CREATE INDEX IF NOT EXISTS boards_by_party ON boards (board, instrument, party, bucket, "
     "detail, n)",
+    # a party's steps by date, to settle its rows of `board_party_effective`
+    "CREATE INDEX IF NOT EXISTS board_steps_by_party ON board_steps (board, instrument, party, "
+    "effective, bucket, detail, mode, delta)",
 ]
 #: read models being rebuilt from zero, whose indexes are still to be built
 REBUILDS = "CREATE TABLE IF NOT EXISTS read_model_rebuilds (name TEXT PRIMARY KEY)"
@@ -137,6 +143,15 @@ def _tables(big_int: str) -> list[str]:
             board TEXT NOT NULL, instrument TEXT NOT NULL, party TEXT NOT NULL,
             position {big_int} NOT NULL, body TEXT NOT NULL,
             PRIMARY KEY (board, instrument, party, position))""",
+        # each party's row as effective from each date, as known now, once settled: a party whose
+        # steps changed since is `unsettled` (with the last position that changed them)
+        """CREATE TABLE IF NOT EXISTS board_party_effective (
+            board TEXT NOT NULL, instrument TEXT NOT NULL, party TEXT NOT NULL,
+            effective TEXT NOT NULL, mode TEXT NOT NULL, body TEXT NOT NULL,
+            PRIMARY KEY (board, instrument, party, effective, mode))""",
+        f"""CREATE TABLE IF NOT EXISTS board_party_unsettled (
+            board TEXT NOT NULL, instrument TEXT NOT NULL, party TEXT NOT NULL,
+            position {big_int} NOT NULL, PRIMARY KEY (board, instrument, party))""",
         # the state digest's sum over the rows above, kept by each batch (projections/sethash.py)
         "CREATE TABLE IF NOT EXISTS digest_sum (id INTEGER PRIMARY KEY, total TEXT NOT NULL)",
     ]
@@ -201,9 +216,14 @@ class StateView:
         return []
 
     def finish_rebuild(self, cursor: Any) -> None:
-        """After a bulk load from zero: the secondary indexes, and the full-text index."""
+        """After a bulk load from zero: the secondary indexes, the full-text index, and every
+        party's rows as effective on each date."""
         self.create_indexes(cursor)
         self._reindex_text(cursor)
+        cursor.execute("SELECT board, instrument, party FROM board_parties ORDER BY 1, 2, 3")
+        for key in [(row["board"], row["instrument"], row["party"]) for row in cursor.fetchall()]:
+            self._settle(cursor, key)
+        cursor.execute("DELETE FROM board_party_unsettled")
 
     def _reindex_text(self, cursor: Any) -> None:
         """Index every change row's text at once (PostgreSQL computes it on insert)."""
@@ -222,7 +242,8 @@ class StateView:
     def model_tables(self) -> tuple[str, ...]:
         """The tables of the state read model (its position is in the tracking table)."""
         return ("change_refs", "changes", "entities", "boards", "board_steps", "board_parties",
-                "board_party_history", "digest_sum", *self.extra_tables())
+                "board_party_history", "board_party_effective", "board_party_unsettled",
+                "digest_sum", *self.extra_tables())
 
     def _drop(self, cursor: Any) -> None:
         for table in self.model_tables():
@@ -356,6 +377,7 @@ class StateView:
             cursor.executemany(self._upsert_entity, projected.entities)
         if projected.steps:
             self.insert_rows(cursor, "board_steps", STEP_COLUMNS, projected.steps)
+            self._unsettle(cursor, projected.steps, bulk)
         if projected.moves:  # before `boards` takes the batch's counts
             self._keep_party_rows(cursor, projected.moves)
         if projected.counts:
@@ -367,6 +389,72 @@ class StateView:
                 f"DELETE FROM boards WHERE {' AND '.join(f'{c} = ?' for c in MEMBER_COLUMNS)} "
                 "AND n = 0"), [row[:5] for row in projected.counts if row[5] < 0])
         self._keep_digest(cursor, projected)
+
+    def _unsettle(self, cursor: Any, steps: list[tuple[Any, ...]], bulk: bool) -> None:
+        """Mark the parties whose steps the batch changes as unsettled, with the last position
+        that changed them (a bulk load settles every party at its end instead); and give each a
+        row in `board_parties`, empty if it has no members now, so that a clock of dates finds
+        every party that had any."""
+        last: dict[PartyKey, int] = {}
+        for row in steps:
+            if row[0] in PARTY_BOARDS:
+                last[PARTY_BOARDS[row[0]], row[1], row[3]] = row[5]
+        if not bulk:
+            cursor.executemany(self.sql(
+                "INSERT INTO board_party_unsettled (board, instrument, party, position) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (board, instrument, party) "
+                "DO UPDATE SET position = excluded.position"),
+                [(*key, position) for key, position in sorted(last.items())])
+        known = self._party_rows if bulk else PartyRows()
+        cursor.executemany(self.sql(
+            "INSERT INTO board_parties (board, instrument, party, body) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (board, instrument, party) DO NOTHING"),
+            [(*key, EMPTY_BODY[key[0]]) for key in sorted(last) if key not in known])
+
+    def settle(self, cursor: Any) -> int:
+        """Write the rows as effective on each date of every unsettled party; how many. A party
+        unsettled again meanwhile by another transaction (a later position) stays unsettled."""
+        cursor.execute("SELECT board, instrument, party, position FROM board_party_unsettled "
+                       "ORDER BY board, instrument, party")
+        marks = [(row["board"], row["instrument"], row["party"], row["position"])
+                 for row in cursor.fetchall()]
+        for board, instrument, party, _ in marks:
+            self._settle(cursor, (board, instrument, party))
+        cursor.executemany(self.sql(
+            "DELETE FROM board_party_unsettled WHERE board = ? AND instrument = ? AND party = ? "
+            "AND position = ?"), marks)
+        return len(marks)
+
+    def unsettled(self) -> bool:
+        with self.reading() as cursor:
+            cursor.execute("SELECT 1 FROM board_party_unsettled LIMIT 1")
+            return cursor.fetchone() is not None
+
+    def _settle(self, cursor: Any, key: PartyKey) -> None:
+        """A party's rows as effective on each date, from its steps: only the rows that
+        differ from those stored are deleted or written."""
+        boards = ("summary", "dates") if key[0] == "summary" else (key[0],)
+        where = "board = ? AND instrument = ? AND party = ?"
+        cursor.execute(self.sql(
+            "SELECT board, bucket, detail, effective, mode, delta FROM board_steps WHERE board IN "
+            f"({', '.join('?' * len(boards))}) AND instrument = ? AND party = ?"),
+            (*boards, *key[1:]))
+        # in date order: each board's steps come in that order from the index, and sorting
+        # merges the runs (cheaper than the database sorting them all)
+        steps = sorted(((r["board"], r["bucket"], r["detail"], r["effective"], r["mode"],
+                         r["delta"]) for r in cursor.fetchall()), key=lambda step: step[3])
+        wanted = set(effective_rows(key, steps))
+        cursor.execute(self.sql(f"SELECT mode, effective, body FROM board_party_effective "
+                                f"WHERE {where}"), key)
+        held = {(r["mode"], r["effective"], r["body"]) for r in cursor.fetchall()}
+        if stale := sorted(held - wanted):
+            cursor.executemany(self.sql(
+                f"DELETE FROM board_party_effective WHERE {where} AND effective = ? AND mode = ?"),
+                [(*key, effective, mode) for mode, effective, _ in stale])
+        if new := sorted(wanted - held):
+            self.insert_rows(cursor, "board_party_effective", (
+                "board", "instrument", "party", "mode", "effective", "body"),
+                [(*key, *row) for row in new])
 
     def _keep_party_rows(self, cursor: Any, moves: list[tuple[int, Member, int]]) -> None:
         """Advance the rows of the parties the batch moves: each new row goes to

@@ -15,7 +15,7 @@ from ledger.commands import Ledger
 from projections import queries
 from projections.dashboards import KINDS, members
 from projections.queries import Clock
-from projections.runner import Projector
+from projections.runner import Projector, settle
 from tests.integration.test_projection_consistency import load_demo
 
 
@@ -61,7 +61,8 @@ def clocks(view, rng: random.Random, count: int) -> list[Clock]:
 
 def party_rows(view) -> list[tuple[str, ...]]:
     return [tuple(row) for table, order in (("board_parties", "1, 2, 3"),
-                                            ("board_party_history", "1, 2, 3, 4"))
+                                            ("board_party_history", "1, 2, 3, 4"),
+                                            ("board_party_effective", "1, 2, 3, 4, 5"))
             for row in queries._rows(view, f"SELECT * FROM {table} ORDER BY {order}")]
 
 
@@ -70,8 +71,9 @@ EVERY_DAY = "9999-12-31"
 
 
 def assert_party_rows_match_steps(view, rng: random.Random, count: int) -> None:
-    """Each party's row, now (`board_parties`) and as known at random positions and times
-    (`board_party_history`), holds what summing the steps up to then gives: the members of
+    """Each party's row, now (`board_parties`), as known at random positions and times
+    (`board_party_history`) and as effective on random days in either mode
+    (`board_party_effective`), holds what summing the steps up to then gives: the members of
     every summary with their first and last due dates, and every cell of every matrix."""
     codes = [row["path"].partition("/")[2] for row in queries._rows(
         view, "SELECT path FROM entities WHERE kind = 'instruments' ORDER BY path")]
@@ -88,7 +90,15 @@ def assert_party_rows_match_steps(view, rng: random.Random, count: int) -> None:
                Clock(known_at=early["recorded_at"], known_at_position=late["position"],
                      effective_on=EVERY_DAY))
               for early, late in zip(picked, reversed(picked), strict=True)]
+    # a date alone: the settled rows; the steps known at the last position give the same
+    days = sorted({day for row in queries._rows(
+        view, "SELECT effective_from, effective_to FROM changes") for day in row}
+        | {"1990-01-01", "2099-12-31"})
+    asked += [(Clock(effective_on=day, possible=possible),
+               Clock(known_at_position=view.position(), effective_on=day, possible=possible))
+              for day in rng.sample(days, min(count * 2, len(days))) for possible in (False, True)]
     assert party_rows(view)
+    assert not view.unsettled()
     key = lambda row: (row["instrument"], row["bucket"], row["party"], row["detail"])
     for rows, steps in asked:
         for code in codes:
@@ -173,3 +183,37 @@ def test_summary_answers_follow_the_day_due_dates_are_judged_by(database_url):
                 (s["due_on"], s["path"]) for kind in ("commitments", "obligations", "reports")
                 for s in queries.entities(view, kind) if queries.is_overdue(s, today))
             assert any(listed) or today == "2009-01-01"
+
+
+def test_a_date_alone_is_answered_from_the_steps_until_the_parties_are_settled(database_url):
+    """Batches mark the parties whose steps they change as unsettled; until the projector has
+    caught up and settled them, a summary or a matrix as effective on a date is summed from
+    the steps (the settled rows are out of date), then read from the settled rows again."""
+    synthetic(database_url, 2000, seed=23)
+    with Projector(database_url) as projector:
+        view = projector.view
+        events = [(logged, orjson.loads(logged.state)) for logged in projector.ledger.read(0, 3000)]
+        with view.transaction() as cursor:
+            view.process_in(cursor, events[:1000])
+        settle(view)
+        with view.transaction() as cursor:
+            view.process_in(cursor, events[1000:])
+        assert view.unsettled()
+        day = "2015-06-30"
+        dated, stepped = Clock(effective_on=day), Clock(known_at_position=view.position(),
+                                                        effective_on=day)
+        stale = queries._rows(view, "SELECT e.party, e.body FROM board_party_effective e WHERE "
+                                    "e.board = 'matrix' AND e.instrument = 'VAP' AND e.effective "
+                                    "= (SELECT MAX(effective) FROM board_party_effective f WHERE "
+                                    "f.board = e.board AND f.instrument = e.instrument AND "
+                                    "f.party = e.party AND f.effective <= ?)", (day,))
+        truth = sorted(queries.matrix_cells(view, "VAP", stepped))
+        assert sorted((row["party"], action, level) for row in stale
+                      for action, level in orjson.loads(row["body"]).items()) != truth
+        assert sorted(queries.matrix_cells(view, "VAP", dated)) == truth
+        settle(view)
+        assert not view.unsettled()
+        assert sorted(queries.matrix_cells(view, "VAP", dated)) == truth
+        key = lambda row: (row["instrument"], row["bucket"], row["party"], row["detail"])
+        assert sorted(map(dict, queries.summary_members(view, ["CCM"], dated)), key=key) == sorted(
+            map(dict, queries.summary_members(view, ["CCM"], stepped)), key=key)
