@@ -11,7 +11,13 @@ import orjson
 
 from projections.dashboards import LEVELS
 from projections.fold import UNDATED, Change, State, fold, in_effect
-from projections.store import CHANGE_COLUMNS, StateView, change_from_row
+from projections.store import (
+    CHANGE_COLUMNS,
+    SCHEMA_VERSION,
+    StateView,
+    change_from_row,
+    schema_version,
+)
 
 BOUND = ("ratified", "acceded", "state_party", "entered_into_force")
 #: the entity families: a change-log `kind` filter names one of them or an event type
@@ -365,9 +371,12 @@ def _party_rows(
     """Each party's row of a board (projections/dashboards.py, `PartyRows`): now; as known at
     a position or a time (its last row by then, one index probe per party); or as effective
     on a date, as known now (its last settled row from that date on, one probe per party).
-    None where the rows do not answer: both clocks at once, or a party of these instruments
-    not yet settled (the projector settles them once it has caught up)."""
+    None where the rows do not answer: both clocks at once, a party of these instruments not
+    yet settled (the projector settles them once it has caught up), or a read model of an
+    older schema, which may lack them, serving while a rebuild beside it is under way."""
     marks = ", ".join("?" * len(instruments))
+    if _outdated(view):
+        return None
     if clock.is_now:
         return _rows(view, "SELECT instrument, party, body FROM board_parties WHERE board = ? "
                            f"AND instrument IN ({marks})", [board, *instruments])
@@ -390,6 +399,14 @@ def _party_rows(
                        f"WHERE k.board = ? AND k.instrument IN ({marks})",
                  [*params, board, *instruments])
     return [row for row in rows if row["body"] is not None]
+
+
+def _outdated(view: StateView) -> bool:
+    """Whether the view reads a read model of an older schema version: checked again while
+    it does, until the rebuild beside it is switched in."""
+    if view.outdated is not None and schema_version(view) == SCHEMA_VERSION:
+        view.outdated = None
+    return view.outdated is not None
 
 
 def known_position(view: StateView, clock: Clock) -> int:
@@ -426,17 +443,19 @@ def summary_members(view: StateView, instruments: list[str], clock: Clock = NOW)
     return found
 
 
-def matrix_cells(view: StateView, plan: str, clock: Clock = NOW) -> list[Any]:
-    """(party, action, level): the highest level each cell of an action plan's matrix has."""
+def matrix_rows(view: StateView, plan: str, clock: Clock = NOW) -> dict[str, dict[str, str]]:
+    """Party -> action -> the highest level that cell of an action plan's matrix has (parties
+    with no cell left out)."""
     rows = _party_rows(view, "matrix", [plan], clock)
     if rows is not None:  # a row per party
-        return [(row["party"], action, level)
-                for row in rows for action, level in orjson.loads(row["body"]).items()]
+        return {row["party"]: cells for row in rows if (cells := orjson.loads(row["body"]))}
     members, params = _members("matrix", [plan], clock)
     rank = " ".join(f"WHEN '{level}' THEN {n}" for n, level in enumerate(LEVELS))
-    return [(row["party"], row["bucket"], LEVELS[row["level"]]) for row in _rows(
-        view, f"SELECT bucket, party, MAX(CASE detail {rank} END) AS level FROM ({members}) m "
-              "GROUP BY bucket, party", params)]
+    found: dict[str, dict[str, str]] = defaultdict(dict)
+    for row in _rows(view, f"SELECT bucket, party, MAX(CASE detail {rank} END) AS level FROM "
+                           f"({members}) m GROUP BY bucket, party", params):
+        found[row["party"]][row["bucket"]] = LEVELS[row["level"]]
+    return dict(found)
 
 
 def _steps_on(clock: Clock) -> tuple[list[str], list[Any]]:
@@ -656,12 +675,11 @@ def progress_matrix(view: StateView, plan: str, clock: Clock = NOW) -> dict[str,
     """Party x action of an action plan: pledged, stated (a document states something about
     the party on that action), reported (progress or a report covering it), completed (a
     commitment assessed kept). Read from the matrix dashboard (projections/dashboards.py)."""
-    cells: dict[str, dict[str, str]] = defaultdict(dict)
-    for party, action, level in matrix_cells(view, plan, clock):
-        cells[party][action] = level
+    cells = matrix_rows(view, plan, clock)
     actions = sorted({a for row in cells.values() for a in row}, key=_natural)
+    order = {action: n for n, action in enumerate(actions)}
     return {"plan": plan, "actions": actions,
-            "parties": {party: {a: row[a] for a in actions if a in row}
+            "parties": {party: dict(sorted(row.items(), key=lambda cell: order[cell[0]]))
                         for party, row in sorted(cells.items())}}
 
 

@@ -405,11 +405,12 @@ class StateView:
                 "VALUES (?, ?, ?, ?) ON CONFLICT (board, instrument, party) "
                 "DO UPDATE SET position = excluded.position"),
                 [(*key, position) for key, position in sorted(last.items())])
-        known = self._party_rows if bulk else PartyRows()
+        # a bulk load keeps its parties in memory: those have their row already
         cursor.executemany(self.sql(
             "INSERT INTO board_parties (board, instrument, party, body) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (board, instrument, party) DO NOTHING"),
-            [(*key, EMPTY_BODY[key[0]]) for key in sorted(last) if key not in known])
+            [(*key, EMPTY_BODY[key[0]]) for key in sorted(last)
+             if not (bulk and key in self._party_rows)])
 
     def settle(self, cursor: Any) -> int:
         """Write the rows as effective on each date of every unsettled party; how many. A party
