@@ -220,14 +220,17 @@ class Projector:
 def settle(view: StateView, fence: Callable[[Any], object] | None = None) -> None:
     """Once caught up, settle the parties' rows as effective on each date that the batches
     unsettled (projections/store.py): deferred while a backlog lasts, so that each party is
-    settled once for all of it."""
-    if not view.unsettled():
+    settled once for all of it. The rows are computed from a read, and only written under the
+    write lock (where a party whose steps changed meanwhile is left for the next settle)."""
+    if not (marks := view.unsettled()):
         return
+    with view.reading() as cursor:
+        found = {key: view.effective_rows(cursor, key) for key in marks}
     try:
         with view.transaction() as cursor:
             if fence is not None:
                 fence(cursor)
-            view.settle(cursor)
+            view.settle(cursor, marks, found)
     except CONFLICT:
         pass  # another projector settled them first
 

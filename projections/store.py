@@ -222,7 +222,7 @@ class StateView:
         self._reindex_text(cursor)
         cursor.execute("SELECT board, instrument, party FROM board_parties ORDER BY 1, 2, 3")
         for key in [(row["board"], row["instrument"], row["party"]) for row in cursor.fetchall()]:
-            self._settle(cursor, key)
+            self._write_effective(cursor, key, self.effective_rows(cursor, key))
         cursor.execute("DELETE FROM board_party_unsettled")
 
     def _reindex_text(self, cursor: Any) -> None:
@@ -412,30 +412,17 @@ class StateView:
             [(*key, EMPTY_BODY[key[0]]) for key in sorted(last)
              if not (bulk and key in self._party_rows)])
 
-    def settle(self, cursor: Any) -> int:
-        """Write the rows as effective on each date of every unsettled party; how many. A party
-        unsettled again meanwhile by another transaction (a later position) stays unsettled."""
-        cursor.execute("SELECT board, instrument, party, position FROM board_party_unsettled "
-                       "ORDER BY board, instrument, party")
-        marks = [(row["board"], row["instrument"], row["party"], row["position"])
-                 for row in cursor.fetchall()]
-        for board, instrument, party, _ in marks:
-            self._settle(cursor, (board, instrument, party))
-        cursor.executemany(self.sql(
-            "DELETE FROM board_party_unsettled WHERE board = ? AND instrument = ? AND party = ? "
-            "AND position = ?"), marks)
-        return len(marks)
-
-    def unsettled(self) -> bool:
+    def unsettled(self) -> dict[PartyKey, int]:
+        """The parties marked unsettled, with the last position that changed their steps."""
         with self.reading() as cursor:
-            cursor.execute("SELECT 1 FROM board_party_unsettled LIMIT 1")
-            return cursor.fetchone() is not None
+            cursor.execute("SELECT board, instrument, party, position FROM board_party_unsettled")
+            return {(row["board"], row["instrument"], row["party"]): row["position"]
+                    for row in cursor.fetchall()}
 
-    def _settle(self, cursor: Any, key: PartyKey) -> None:
-        """A party's rows as effective on each date, from its steps: only the rows that
-        differ from those stored are deleted or written."""
+    def effective_rows(self, cursor: Any, key: PartyKey) -> set[tuple[str, str, str]]:
+        """A party's rows (mode, effective from, body) as effective on each date, from its
+        steps (projections/dashboards.py, `effective_rows`)."""
         boards = ("summary", "dates") if key[0] == "summary" else (key[0],)
-        where = "board = ? AND instrument = ? AND party = ?"
         cursor.execute(self.sql(
             "SELECT board, bucket, detail, effective, mode, delta FROM board_steps WHERE board IN "
             f"({', '.join('?' * len(boards))}) AND instrument = ? AND party = ?"),
@@ -444,7 +431,29 @@ class StateView:
         # merges the runs (cheaper than the database sorting them all)
         steps = sorted(((r["board"], r["bucket"], r["detail"], r["effective"], r["mode"],
                          r["delta"]) for r in cursor.fetchall()), key=lambda step: step[3])
-        wanted = set(effective_rows(key, steps))
+        return set(effective_rows(key, steps))
+
+    def settle(self, cursor: Any, marks: dict[PartyKey, int],
+               found: dict[PartyKey, set[tuple[str, str, str]]]) -> int:
+        """Write the rows `found` of each party marked at the position `marks` says, if its
+        mark still says so: the rows were read before this transaction (outside the write
+        lock), and a party whose steps changed since keeps its mark for the next settle. How
+        many parties were settled."""
+        settled = 0
+        for key, position in sorted(marks.items()):
+            cursor.execute(self.sql(
+                "DELETE FROM board_party_unsettled WHERE board = ? AND instrument = ? AND "
+                "party = ? AND position = ? RETURNING position"), (*key, position))
+            if cursor.fetchone() is not None:
+                self._write_effective(cursor, key, found[key])
+                settled += 1
+        return settled
+
+    def _write_effective(self, cursor: Any, key: PartyKey,
+                         wanted: set[tuple[str, str, str]]) -> None:
+        """Make a party's rows of `board_party_effective` these: only the rows that differ
+        from those stored are deleted or written."""
+        where = "board = ? AND instrument = ? AND party = ?"
         cursor.execute(self.sql(f"SELECT mode, effective, body FROM board_party_effective "
                                 f"WHERE {where}"), key)
         held = {(r["mode"], r["effective"], r["body"]) for r in cursor.fetchall()}

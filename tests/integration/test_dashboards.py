@@ -188,7 +188,8 @@ def test_summary_answers_follow_the_day_due_dates_are_judged_by(database_url):
 def test_a_date_alone_is_answered_from_the_steps_until_the_parties_are_settled(database_url):
     """Batches mark the parties whose steps they change as unsettled; until the projector has
     caught up and settled them, a summary or a matrix as effective on a date is summed from
-    the steps (the settled rows are out of date), then read from the settled rows again."""
+    the steps (the settled rows are out of date), then read from the settled rows again. A
+    settle whose rows were read before a batch leaves that batch's parties unsettled."""
     synthetic(database_url, 2000, seed=23)
     with Projector(database_url) as projector:
         view = projector.view
@@ -197,8 +198,19 @@ def test_a_date_alone_is_answered_from_the_steps_until_the_parties_are_settled(d
             view.process_in(cursor, events[:1000])
         settle(view)
         with view.transaction() as cursor:
-            view.process_in(cursor, events[1000:])
-        assert view.unsettled()
+            view.process_in(cursor, events[1000:1900])
+        # a settle that read its rows before the last batch writes only the parties that
+        # batch left alone: the others keep their marks
+        marks = view.unsettled()
+        with view.reading() as cursor:
+            found = {key: view.effective_rows(cursor, key) for key in marks}
+        with view.transaction() as cursor:
+            view.process_in(cursor, events[1900:])
+        moved = {key for key, position in view.unsettled().items() if marks.get(key) != position}
+        assert moved and set(marks) - moved
+        with view.transaction() as cursor:
+            assert view.settle(cursor, marks, found) == len(set(marks) - moved)
+        assert set(view.unsettled()) == moved
         day = "2015-06-30"
         dated, stepped = Clock(effective_on=day), Clock(known_at_position=view.position(),
                                                         effective_on=day)
