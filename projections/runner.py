@@ -34,6 +34,9 @@ BATCH = 500
 BULK_BATCH = 5000
 #: the longest wait between attempts to reach a PostgreSQL server that went away
 RECONNECT_EVERY = 2.0
+#: the shortest time between two settles of the parties' rows by date while writes keep coming
+#: (settling reads each marked party's steps: under a stream of writes, once a second is enough)
+SETTLE_EVERY = 1.0
 #: failures to reach the store, which a follower outlives by trying again
 UNREACHABLE = (psycopg.OperationalError, PersistenceError, sqlite3.Error, StoreUnavailable)
 #: what a projector meets when another one (a thread of `ledger serve`, `ledger checkpoint`)
@@ -53,6 +56,7 @@ class Projector:
         self.models = {NAME: self.view, AuditModel.name: self.audit}
         self.batch = batch
         self.on_change: Callable[[int, int], object] | None = None
+        self._settled_at = -SETTLE_EVERY
         self._finish_rebuilds(self._unfinished_rebuilds())
 
     def close(self) -> None:
@@ -97,8 +101,10 @@ class Projector:
             positions = [model.position() for model in models]
             logged = self.ledger.read(min(positions), batch)
             if not logged:
-                if not bulk and view in models:
+                if not bulk and view in models and \
+                        time.monotonic() - self._settled_at >= SETTLE_EVERY:
                     settle(view, fence)
+                    self._settled_at = time.monotonic()
                 return count
             events = [(record, orjson.loads(record.state)) for record in logged]
             try:
