@@ -157,6 +157,9 @@ BELONGS = {"parties": _party, "commitments": _commitment, "obligations": _obliga
 #: the boards kept party by party, and the row each board's members go to: a due date on the
 #: `dates` board belongs to the party's summary row
 PARTY_BOARDS = {"summary": "summary", "dates": "summary", "matrix": "matrix"}
+#: the boards each row is made from (`summary`: the summary and the `dates` boards)
+ROW_BOARDS = {row: tuple(board for board, of in PARTY_BOARDS.items() if of == row)
+              for row in dict.fromkeys(PARTY_BOARDS.values())}
 #: (board, instrument, party): one party's row of a summary or a matrix
 PartyKey = tuple[str, str, str]
 
@@ -245,6 +248,13 @@ class PartyRows:
                     self.bodies[key] = body
                     found.append((key, position, body))
         return found
+
+
+def empty_row(board: str) -> str:
+    """The body of a party's row with no members (`[]` for a summary, `{}` for a matrix)."""
+    rows = PartyRows()
+    rows.seed((board, "", ""), [])
+    return rows.bodies[board, "", ""]
 
 
 def effective_rows(key: PartyKey, steps: Iterable[tuple[str, str, str, str, str, int]]

@@ -11,13 +11,7 @@ import orjson
 
 from projections.dashboards import LEVELS
 from projections.fold import UNDATED, Change, State, fold, in_effect
-from projections.store import (
-    CHANGE_COLUMNS,
-    SCHEMA_VERSION,
-    StateView,
-    change_from_row,
-    schema_version,
-)
+from projections.store import CHANGE_COLUMNS, StateView, change_from_row
 
 BOUND = ("ratified", "acceded", "state_party", "entered_into_force")
 #: the entity families: a change-log `kind` filter names one of them or an event type
@@ -374,9 +368,9 @@ def _party_rows(
     None where the rows do not answer: both clocks at once, a party of these instruments not
     yet settled (the projector settles them once it has caught up), or a read model of an
     older schema, which may lack them, serving while a rebuild beside it is under way."""
-    marks = ", ".join("?" * len(instruments))
-    if _outdated(view):
+    if view.reads_older_schema():
         return None
+    marks = ", ".join("?" * len(instruments))
     if clock.is_now:
         return _rows(view, "SELECT instrument, party, body FROM board_parties WHERE board = ? "
                            f"AND instrument IN ({marks})", [board, *instruments])
@@ -399,14 +393,6 @@ def _party_rows(
                        f"WHERE k.board = ? AND k.instrument IN ({marks})",
                  [*params, board, *instruments])
     return [row for row in rows if row["body"] is not None]
-
-
-def _outdated(view: StateView) -> bool:
-    """Whether the view reads a read model of an older schema version: checked again while
-    it does, until the rebuild beside it is switched in."""
-    if view.outdated is not None and schema_version(view) == SCHEMA_VERSION:
-        view.outdated = None
-    return view.outdated is not None
 
 
 def known_position(view: StateView, clock: Clock) -> int:

@@ -34,9 +34,11 @@ from projections.dashboards import (
     PARTY_BOARDS,
     Member,
     PartyKey,
+    ROW_BOARDS,
     PartyRows,
     Timeline,
     effective_rows,
+    empty_row,
 )
 from projections.names import Names
 from projections.sethash import MODULUS, total, weighted
@@ -49,8 +51,6 @@ SCHEMA_VERSION = 9
 APP = "Ledger"
 #: the kinds of entity whose names summaries use
 NAMED = ("parties", "instruments")
-#: the row of a party that has no members of a board now
-EMPTY_BODY = {"summary": "[]", "matrix": "{}"}
 
 ENTITY_COLUMNS = (
     "path", "kind", "party", "instrument", "status", "due_on", "version", "position",
@@ -276,6 +276,14 @@ class StateView:
     def position(self) -> int:
         return self.max_tracking_id(NAME) or 0
 
+    def reads_older_schema(self) -> bool:
+        """Whether this view serves a read model of an older schema version (PostgreSQL, while
+        a rebuild beside it is under way): asked of the store again while it does, until the
+        new one is switched in."""
+        if self.outdated is not None and schema_version(self) == SCHEMA_VERSION:
+            self.outdated = None
+        return self.outdated is not None
+
     # -- writing a batch ---------------------------------------------------------------------
 
     def process_in(self, cursor: Any, events: Sequence[Parsed], bulk: bool = False) -> None:
@@ -409,7 +417,7 @@ class StateView:
         cursor.executemany(self.sql(
             "INSERT INTO board_parties (board, instrument, party, body) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (board, instrument, party) DO NOTHING"),
-            [(*key, EMPTY_BODY[key[0]]) for key in sorted(last)
+            [(*key, empty_row(key[0])) for key in sorted(last)
              if not (bulk and key in self._party_rows)])
 
     def unsettled(self) -> dict[PartyKey, int]:
@@ -422,7 +430,7 @@ class StateView:
     def effective_rows(self, cursor: Any, key: PartyKey) -> set[tuple[str, str, str]]:
         """A party's rows (mode, effective from, body) as effective on each date, from its
         steps (projections/dashboards.py, `effective_rows`)."""
-        boards = ("summary", "dates") if key[0] == "summary" else (key[0],)
+        boards = ROW_BOARDS[key[0]]
         cursor.execute(self.sql(
             "SELECT board, bucket, detail, effective, mode, delta FROM board_steps WHERE board IN "
             f"({', '.join('?' * len(boards))}) AND instrument = ? AND party = ?"),
@@ -474,7 +482,7 @@ class StateView:
         keys = sorted({key for _, m, _ in moves
                        if (key := (PARTY_BOARDS[m[0]], m[1], m[3])) not in rows})
         for board, instrument, party in keys:
-            boards = ("summary", "dates") if board == "summary" else (board,)
+            boards = ROW_BOARDS[board]
             cursor.execute(self.sql(
                 "SELECT board, bucket, detail, n FROM boards WHERE board IN "
                 f"({', '.join('?' * len(boards))}) AND instrument = ? AND party = ?"),

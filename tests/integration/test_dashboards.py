@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks.synthetic import generate
 from ledger.commands import Ledger
-from projections import queries
+from projections import queries, runner
 from projections.dashboards import KINDS, members
 from projections.queries import Clock
 from projections.runner import Projector, settle
@@ -229,3 +229,22 @@ def test_a_date_alone_is_answered_from_the_steps_until_the_parties_are_settled(d
         key = lambda row: (row["instrument"], row["bucket"], row["party"], row["detail"])
         assert sorted(map(dict, queries.summary_members(view, ["CCM"], dated)), key=key) == sorted(
             map(dict, queries.summary_members(view, ["CCM"], stepped)), key=key)
+
+
+def test_a_projector_settles_after_catching_up_at_most_once_in_settle_every(
+        database_url, monkeypatch):
+    """While writes keep coming, a projector that has caught up settles at most once every
+    SETTLE_EVERY seconds; once that time has passed, the next catch-up settles what is left."""
+    synthetic(database_url, 1500, seed=29)
+    ledger = Ledger(database_url)
+    with Projector(database_url) as projector:
+        projector.catch_up()  # the first catch-up settles
+        assert not projector.view.unsettled()
+        generate(ledger, 300, seed=31)  # more writes, within SETTLE_EVERY of that settle
+        monkeypatch.setattr(runner, "SETTLE_EVERY", 3600.0)
+        projector.catch_up()
+        assert projector.view.unsettled()
+        monkeypatch.setattr(runner, "SETTLE_EVERY", 0.0)
+        projector.catch_up()  # nothing new to project: settles all the same
+        assert not projector.view.unsettled()
+    ledger.close()
