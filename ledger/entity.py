@@ -6,6 +6,7 @@ import copy
 import re
 from contextvars import ContextVar
 from datetime import date
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, get_type_hints
 from uuid import UUID, uuid4, uuid5
@@ -34,8 +35,10 @@ provenance: ContextVar[Provenance] = ContextVar(
 )
 
 
+@lru_cache(maxsize=65536)
 def aggregate_id(path: str) -> UUID:
-    """The aggregate id behind a public entity path such as `commitments/ccm-art3-PER`."""
+    """The aggregate id behind a public entity path such as `commitments/ccm-art3-PER` (kept
+    for the paths used most lately: a command asks for the same ones several times)."""
     return uuid5(ID_NAMESPACE, path)
 
 

@@ -165,6 +165,31 @@ def test_a_batch_always_overtaken_is_refused_when_atomic_and_done_line_by_line_o
     assert report.lines[0].position == ledger.recorder.max_notification_id()
 
 
+def test_a_batch_reads_the_entities_its_commands_name_at_once_and_none_one_by_one(
+        ledger, monkeypatch):
+    """What a batch's commands load, or check is new (their receipts too), is read in one
+    query per 500 entities when the batch begins, not one query per command."""
+    setup_ccm(ledger)
+    pledges = [line("pledge_commitment", key=f"pledge/{n}", id=f"c-{n}", party="HRV",
+                    provisions=["VAP:14", "CCM:3"], text="Destroy the stockpile")
+               for n in range(40)]
+    progress = [line("report_progress", key=f"progress/{n}", commitment=f"c-{n}",
+                     status="in_progress") for n in range(40)]
+    first = import_lines(ledger, pledges, "tester")  # in the store before the next batch
+    gets, reads = [], []
+    monkeypatch.setattr(type(ledger.repository), "get", lambda self, *a, **k: gets.append(a))
+    read_entities = Ledger.read_entities
+    monkeypatch.setattr(Ledger, "read_entities",
+                        lambda self, paths, before: reads.append(paths) or read_entities(
+                            self, paths, before))
+    report = import_lines(ledger, [*pledges[:5], *progress], "tester")
+    assert (first.recorded, report.recorded, report.already_recorded, report.errors) == (
+        40, 40, 5, [])
+    assert gets == []
+    assert len(reads) == 1 and {"parties/HRV", "instruments/VAP", "instruments/CCM",
+                                "commitments/c-0", "receipts/progress/0"} <= set(reads[0])
+
+
 def test_a_key_reused_for_a_different_command_is_refused_and_records_nothing(ledger):
     setup_ccm(ledger)
     run(ledger, "register_party", key="same-key", code="PER", name="Peru", kind="state")
