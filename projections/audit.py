@@ -124,9 +124,15 @@ class AuditModel:
     def _nodes(self, cursor: Any, keys: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         if not keys:
             return {}
-        clause = " OR ".join("(level = ? AND idx = ?)" for _ in keys)
-        cursor.execute(self.view.sql(f"SELECT level, idx, hash FROM audit_nodes WHERE {clause}"),
-                       [value for key in keys for value in key])
+        if self.view.dialect == "postgres":  # a join on two arrays plans in a fixed time, where
+            # PostgreSQL planned and ran the ORs of a proof's 20-40 keys in twice the time
+            cursor.execute("SELECT level, idx, hash FROM unnest(%s::integer[], %s::bigint[]) "
+                           "AS wanted (level, idx) JOIN audit_nodes USING (level, idx)",
+                           ([level for level, _ in keys], [idx for _, idx in keys]))
+        else:
+            clause = " OR ".join("(level = ? AND idx = ?)" for _ in keys)
+            cursor.execute(f"SELECT level, idx, hash FROM audit_nodes WHERE {clause}",
+                           [value for key in keys for value in key])
         return {(row["level"], row["idx"]): bytes(row["hash"]) for row in cursor.fetchall()}
 
     def _range_hash(self, cursor: Any, ranges: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
