@@ -4,7 +4,8 @@ tests crash at the same point on every run instead of racing a timer.
     python -m tests.faults.crash MOMENT N ledger-arguments...
 
 MOMENT is where the process dies:
-- `executing`: as it starts to carry out its Nth command (`Ledger.execute`);
+- `executing`: as it starts to carry out its Nth command (`Ledger._attempt`, for each command
+  of a batch and for a single one);
 - `recording`: inside the event-store transaction that records log position N, its events
   inserted and not committed;
 - `answering`: once that transaction has committed, before anyone hears of it;
@@ -69,7 +70,7 @@ def kill_after(method: Callable[..., Any], reached: Callable[[Any, tuple], bool]
 
 def install(moment: str, n: int) -> None:
     if moment == "executing":
-        Ledger.execute = kill_before(Ledger.execute, n)
+        Ledger._attempt = kill_before(Ledger._attempt, n)
     elif moment == "recording":  # both return the new events' log positions, before the commit
         reached = lambda ids, _: bool(ids) and max(ids) >= n  # noqa: E731
         SQLiteApplicationRecorder._insert_events = kill_after(
