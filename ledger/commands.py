@@ -54,6 +54,12 @@ def replay(entity: E | None, events: Iterable[Any]) -> E | None:
     return entity
 
 
+def kept_changing(command: str) -> errors.VersionConflict:
+    """The refusal of a command overtaken by concurrent writes on every attempt."""
+    return errors.VersionConflict(
+        f"{command}: the entity kept changing under concurrent writes; try again")
+
+
 class Logged(NamedTuple):
     """A stored event at its position in the log, as read back in bulk."""
 
@@ -138,8 +144,8 @@ CREATING = {
 
 def named_paths(command: Command) -> Iterator[str]:
     """The entity paths a command's data names (and its receipt's): what it will likely load
-    or check is new. Only a hint for reading them at once: a path missed is read when asked
-    for, one that names nothing costs a row less than nothing."""
+    or check is new. Only a hint for reading them at once: a path it misses is read when asked
+    for, and one that names no entity only lengthens the query."""
     data = command.data
     if command.key is not None:
         yield f"{Receipt.kind}/{command.key}"
@@ -263,8 +269,7 @@ class Ledger(Application):
         if save == "accepted":
             return [self._attempt(command) for command in commands]
         if len(commands) == 1:
-            raise errors.VersionConflict(f"{commands[0].name}: the entity kept changing under "
-                                         "concurrent writes; try again")
+            raise kept_changing(commands[0].name)
         raise errors.VersionConflict("the batch kept meeting concurrent writes; try again")
 
     def _attempt(self, command: Command) -> Outcome | errors.LedgerError:
@@ -343,9 +348,7 @@ class Ledger(Application):
                 _run.reset(run_token)
                 provenance.reset(prov_token)
             return run.outcome or Outcome(command, result="")  # nothing needed recording
-        raise errors.VersionConflict(
-            f"{command}: the entity kept changing under concurrent writes; try again"
-        )
+        raise kept_changing(command)
 
     def _prefetch(self, commands: Sequence[Command]) -> _Batch:
         """A new batch holding every entity that the commands name (`named_paths`) as stored

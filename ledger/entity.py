@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 import re
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from dataclasses import dataclass, field
 from typing import Any, ClassVar, get_type_hints
 from uuid import UUID, uuid4, uuid5
 
