@@ -24,13 +24,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from uuid import UUID
 
 import httpx
 import orjson
 import psycopg
 from eventsourcing.application import Application
-from eventsourcing.persistence import StoredEvent
 
 from api.tokens import TokenStore
 from benchmarks.feeds import ROOT, ledger_serving
@@ -109,9 +107,7 @@ def logged_events(url: str) -> list[object]:
     """Every event of a store's log, as domain events."""
     ledger = Ledger(url)
     try:
-        return [ledger.mapper.to_domain_event(StoredEvent(
-            UUID(record.originator_id), record.originator_version, record.topic, record.state))
-            for record in ledger.read_all()]
+        return [ledger.domain_event(record) for record in ledger.read_all()]
     finally:
         ledger.close()
 

@@ -357,9 +357,7 @@ class Ledger(Application):
         paths = sorted({path for command in commands for path in named_paths(command)})
         stored: dict[str, list[Any]] = {}
         for record in self.read_entities(paths, before=2**63 - 1):
-            stored.setdefault(record.originator_id, []).append(self.mapper.to_domain_event(
-                StoredEvent(UUID(record.originator_id), record.originator_version,
-                            record.topic, record.state)))
+            stored.setdefault(record.originator_id, []).append(self.domain_event(record))
         ids = [aggregate_id(path) for path in paths]
         return _Batch(
             entities={id_: replay(None, stored[str(id_)]) for id_ in ids if str(id_) in stored},
@@ -748,6 +746,11 @@ class Ledger(Application):
             "originator_id = ? AND originator_version <= ? ORDER BY originator_version",
             (str(originator) if self._postgres else originator.hex, upto_version),
         )
+
+    def domain_event(self, record: Logged) -> Any:
+        """A logged event as eventsourcing's mapper makes it into a domain event."""
+        return self.mapper.to_domain_event(StoredEvent(
+            UUID(record.originator_id), record.originator_version, record.topic, record.state))
 
     def read_entities(self, paths: Sequence[str], before: int) -> list[Logged]:
         """The stored events of several entities before log position `before`, each entity's

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any
 
 import orjson
@@ -250,8 +251,10 @@ class PartyRows:
         return found
 
 
+@cache
 def empty_row(board: str) -> str:
-    """The body of a party's row with no members (`[]` for a summary, `{}` for a matrix)."""
+    """The body of a party's row with no members (`[]` for a summary, `{}` for a matrix),
+    rendered once per board."""
     rows = PartyRows()
     rows.seed((board, "", ""), [])
     return rows.bodies[board, "", ""]
