@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -55,18 +56,28 @@ compliance allegation and its resolution is an immutable event.
 
 
 class _LazyTokens:
-    """The token store, opened on first use (nothing connects at import or app creation)."""
+    """The token store, opened on first use (nothing connects at import or app creation) and
+    keeping its connections until the app stops."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings, self.store = settings, None
+        self.lock = threading.Lock()
 
     def authenticate(self, token: str):  # noqa: ANN201 - delegates to TokenStore
-        if self.store is None:
-            self.store = TokenStore(self.settings.database_url)
+        with self.lock:
+            if self.store is None:
+                self.store = TokenStore(self.settings.database_url, kept=True)
         return self.store.authenticate(token)
+
+    def close(self) -> None:
+        with self.lock:
+            if self.store is not None:
+                self.store.close()
 
 
 def create_app(settings: Settings) -> FastAPI:
+    tokens = _LazyTokens(settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.ledger = Ledger(settings.database_url)
@@ -81,6 +92,7 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             workers.stop()
+            tokens.close()
             app.state.reads.close()
             app.state.ledger.close()
 
@@ -101,7 +113,7 @@ def create_app(settings: Settings) -> FastAPI:
     if settings.write_rate:  # inside RequireToken: counts only writes with a valid token
         app.add_middleware(WriteRateLimit, per_minute=settings.write_rate,
                            burst=settings.write_burst)
-    app.add_middleware(RequireToken, tokens=_LazyTokens(settings))
+    app.add_middleware(RequireToken, tokens=tokens)
     app.add_middleware(BodyTimeout, seconds=settings.body_timeout)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from ledger.errors import AlreadyExists, InvalidValue, NotFound
 from ledger.storage import persistence_env, schema_lock
 
 SCOPES = ("record", "adjudicate", "admin")
+#: idle PostgreSQL connections the server's token store keeps at most
+KEPT_CONNECTIONS = 4
 
 
 @dataclass(frozen=True)
@@ -37,12 +40,19 @@ def _digest(secret: str) -> str:
 
 
 class TokenStore:
-    """The `api_tokens` table beside the events (same database, outside the event log)."""
+    """The `api_tokens` table beside the events (same database, outside the event log).
+    `kept`: the server's store, which checks a token on every write, keeps its connections
+    (a few PostgreSQL ones; one SQLite connection) where the CLI connects once per command."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, kept: bool = False) -> None:
         env = persistence_env(database_url)
         self.sqlite_path = env.get("SQLITE_DBNAME")
         self.database_url = database_url
+        self._kept = kept
+        self._lock = threading.Lock()
+        self._sqlite: sqlite3.Connection | None = None
+        self._idle: list[psycopg.Connection] = []
+        self._closed = False
         with schema_lock(database_url), self._cursor() as cursor:
             cursor.execute(
                 "CREATE TABLE IF NOT EXISTS api_tokens (name TEXT PRIMARY KEY, "
@@ -52,7 +62,10 @@ class TokenStore:
 
     @contextmanager
     def _cursor(self) -> Iterator[Any]:
-        if self.sqlite_path is not None:
+        if self._kept:
+            with self._kept_cursor() as cursor:
+                yield cursor
+        elif self.sqlite_path is not None:
             conn = sqlite3.connect(self.sqlite_path, timeout=10)
             try:
                 with conn:
@@ -62,6 +75,53 @@ class TokenStore:
         else:
             with psycopg.connect(self.database_url, connect_timeout=5) as conn, conn.cursor() as c:
                 yield _Pyformat(c)
+
+    @contextmanager
+    def _kept_cursor(self) -> Iterator[Any]:
+        """A cursor on a kept connection: the one SQLite connection, in turn; or an idle
+        PostgreSQL connection (a new one when none is idle), kept again after use. An idle one
+        is checked with an empty query as it is taken, and dropped if its server went away.
+        Unlike a pool, which waits for the connection it is making, a store that is down fails
+        the check of a token at once, as a new connection does."""
+        if self.sqlite_path is not None:
+            with self._lock:
+                if self._sqlite is None:
+                    self._sqlite = sqlite3.connect(self.sqlite_path, timeout=10,
+                                                   check_same_thread=False)
+                with self._sqlite:
+                    yield _Qmark(self._sqlite.cursor())
+            return
+        with self._lock:
+            conn = self._idle.pop() if self._idle else None
+        if conn is not None:
+            try:
+                conn.execute("")  # a kept connection may have outlived its server
+            except psycopg.Error:
+                conn.close()
+                conn = None
+        if conn is None:
+            conn = psycopg.connect(self.database_url, connect_timeout=5, autocommit=True)
+        try:
+            with conn.cursor() as cursor:
+                yield _Pyformat(cursor)
+        except BaseException:
+            conn.close()
+            raise
+        with self._lock:
+            if len(self._idle) < KEPT_CONNECTIONS and not self._closed:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        """Close the kept connections (the server's store, as it stops)."""
+        with self._lock:
+            self._closed = True
+            for conn in self._idle:
+                conn.close()
+            if self._sqlite is not None:
+                self._sqlite.close()
+            self._idle, self._sqlite = [], None
 
     def create(self, name: str, scopes: list[str]) -> str:
         """A new token; the only time its secret is shown."""

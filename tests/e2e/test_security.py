@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.settings import Settings
-from api.tokens import TokenStore
+from api.tokens import Principal, TokenStore
 from ledger.commands import Ledger
 from tests.factories import log, random_ref
 from tests.servers import serving
@@ -222,3 +222,24 @@ def test_no_log_line_of_any_write_outcome_contains_the_token(database_url):
     logged = [json.loads(raw) for raw in stderr.splitlines() if raw.startswith(b"{")]
     statuses = [r["status"] for r in logged if r.get("message") == "request"]
     assert {201, 422, 403, 429, 401} <= set(statuses)
+
+
+def test_the_servers_token_store_checks_every_write_on_one_kept_connection(database_url):
+    """`ledger serve` checks a token on every write: on a connection it keeps, not on a new
+    one each time (a PostgreSQL connection costs milliseconds to open)."""
+    Ledger(database_url).close()
+    store = TokenStore(database_url, kept=True)
+    try:
+        token = store.create("desk", ["record"])
+        sessions = set()
+        for _ in range(5):
+            assert store.authenticate(token) == Principal("desk", frozenset({"record"}))
+            with store._cursor() as cursor:
+                if database_url.startswith("sqlite:"):
+                    sessions.add(id(cursor.connection))
+                else:
+                    cursor.execute("SELECT pg_backend_pid()")
+                    sessions.add(cursor.fetchone()[0])
+        assert len(sessions) == 1
+    finally:
+        store.close()
