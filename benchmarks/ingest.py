@@ -36,6 +36,7 @@ from benchmarks.pages import figures
 from benchmarks.rebuild import DEFAULT_URL, _drop_scratch
 from benchmarks.results import Figure, figure
 from ledger.commands import Ledger
+from ledger.runtime import collect_seldom
 
 #: HTTP clients writing at once
 CLIENTS = 8
@@ -114,7 +115,9 @@ def logged_events(url: str) -> list[object]:
 
 def bare_save(url: str, events: list[object], per_save: int) -> float:
     """Seconds for eventsourcing's own `Application.save` to store the events, `per_save` at a
-    time, with the ledger's mapper (no command checks, no idempotency keys)."""
+    time, with the ledger's mapper (no command checks, no idempotency keys), and the garbage
+    collector set as `ledger import` sets it."""
+    collect_seldom()
     ledger = Ledger(url)
     try:
         started = time.perf_counter()

@@ -23,6 +23,7 @@ import psycopg
 from benchmarks.synthetic import generate
 from benchmarks.results import Figure, figure
 from ledger.commands import Ledger
+from ledger.runtime import collect_seldom
 
 DEFAULT_URL = "sqlite:///var/bench/rebuild.db"
 #: the rebuild against the write floor, at least; its peak RSS (MB), at most
@@ -146,6 +147,7 @@ def main(argv: list[str] | None = None) -> list[Figure]:
     parser.add_argument("--child", choices=SIDES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
+        collect_seldom()  # as the `ledger` CLI does, on every side alike
         result = SIDES[args.child](args.database_url)
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(result))
