@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Any, Literal, NamedTuple, TypeVar
 from uuid import UUID
 
+import orjson
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
@@ -755,14 +756,18 @@ class Ledger(Application):
     def read_entities(self, paths: Sequence[str], before: int) -> list[Logged]:
         """The stored events of several entities before log position `before`, each entity's
         in order (one SELECT per 500 entities)."""
-        position = "notification_id" if self._postgres else "rowid"
+        # the ids as one parameter, so that the query's text is the same for any number
         found: list[Logged] = []
         for start in range(0, len(paths), 500):
             ids = [aggregate_id(path) for path in paths[start:start + 500]]
-            found += self._select(
-                f"originator_id IN ({', '.join('?' * len(ids))}) AND {position} < ? "
-                "ORDER BY originator_id, originator_version",
-                (*(str(i) if self._postgres else i.hex for i in ids), before))
+            if self._postgres:
+                where = "originator_id = ANY(string_to_array(?, ',')::uuid[]) AND notification_id"
+                param = ",".join(str(id_) for id_ in ids)
+            else:
+                where = "originator_id IN (SELECT value FROM json_each(?)) AND rowid"
+                param = orjson.dumps([id_.hex for id_ in ids]).decode()
+            found += self._select(f"{where} < ? ORDER BY originator_id, originator_version",
+                                  (param, before))
         return found
 
     def _select(self, where: str, params: tuple[Any, ...]) -> list[Logged]:
