@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
+import psycopg
 import pytest
 
 from api.tokens import TokenStore
@@ -158,3 +159,28 @@ def test_postgres_down_under_load_gives_fast_503s_and_everything_recovers_by_its
           f"{caught_up.started + caught_up.took - resumed:.1f} s ({up - down:.1f} s down, "
           f"PostgreSQL restarted in {resumed - up:.1f} s)")
 
+
+
+def test_the_servers_token_checks_fail_at_once_while_the_store_is_down_and_not_after(
+        crashable_postgres):
+    """The server's token store keeps its connections: one that outlived a restart of the
+    store is dropped, not used for a failed check; while the store is down a check fails at
+    once (a pool would wait out its timeout), and the first check after it is back succeeds."""
+    url = crashable_postgres.create_database("token_checks")
+    Ledger(url).close()
+    store = TokenStore(url, kept=True)
+    try:
+        token = store.create("desk", ["record"])
+        assert store.authenticate(token).name == "desk"  # its connection is kept
+        crashable_postgres.halt()
+        crashable_postgres.resume()
+        assert store.authenticate(token).name == "desk"  # the kept one broke: a new one
+        crashable_postgres.halt()
+        started = time.monotonic()
+        with pytest.raises(psycopg.OperationalError):
+            store.authenticate(token)
+        assert time.monotonic() - started < CONNECT_TIMEOUT + 1
+        crashable_postgres.resume()
+        assert store.authenticate(token).name == "desk"
+    finally:
+        store.close()
